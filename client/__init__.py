@@ -1,0 +1,1 @@
+"""The PoseJam client: networking and clock sync, bots; later pose, audio and views."""

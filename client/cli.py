@@ -1,0 +1,117 @@
+"""The ``posejam`` command: one entry point, a subcommand for each thing PoseJam does."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+
+from client import bot
+from client.net import ConnectError
+from server import main as server_main
+
+PLAY_NOTE = (
+    "The game client (views, camera, audio) is not built yet. `play` starts what exists: "
+    "a server with bot players and a spectator bot, logging what they send and receive."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posejam",
+        description=(
+            "PoseJam: dance in front of a webcam, steer a drum loop, play in sync with the room."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages too")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "server",
+        help="run a room server",
+        description="Run a PoseJam room server until Ctrl-C (SIGINT) or SIGTERM.",
+    )
+    server_main.add_arguments(p)
+    p.set_defaults(run=server_main.run)
+
+    p = sub.add_parser(
+        "bot",
+        help="headless bot players and spectators",
+        description=(
+            "Join a room with bot players that stream a dancing pose at 30 Hz and roll seeds "
+            "now and then, and bot spectators; log what they receive."
+        ),
+    )
+    bot.add_arguments(p)
+    p.set_defaults(run=bot.run)
+
+    p = sub.add_parser(
+        "play", help="start the game (for now: a server with bots)", description=PLAY_NOTE
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=server_main.DEFAULT_PORT,
+        help="server port (default: %(default)s)",
+    )
+    p.add_argument("--bots", type=int, default=3, help="bot players (default: %(default)s)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=0.0,
+        help="stop after this long; 0 runs until Ctrl-C (default: %(default)s)",
+    )
+    p.set_defaults(run=run_play)
+    return parser
+
+
+def run_play(args: argparse.Namespace) -> int:
+    logging.getLogger(__name__).info(PLAY_NOTE)
+    return asyncio.run(_play(args.port, args.bots, args.seconds))
+
+
+async def _play(port: int, bots: int, seconds: float) -> int:
+    try:
+        server, code, bound = await server_main.open_server("127.0.0.1", port, None, "", 120.0)
+    except OSError as exc:
+        logging.getLogger(__name__).error("cannot listen on port %d: %s", port, exc.strerror or exc)
+        return 1
+    stop = asyncio.Event()
+    server_main.stop_on_signals(stop)
+    url = f"ws://127.0.0.1:{bound}"
+    logging.getLogger(__name__).info("join it with: posejam bot --url %s --room %s", url, code)
+    deadline = time.monotonic() + seconds if seconds else float("inf")
+
+    async def sessions() -> None:
+        try:
+            while time.monotonic() < deadline:
+                length = min(60.0, deadline - time.monotonic())
+                bot.log_reports(await bot.run_bots(url, code, bots, 1, length))
+        except ConnectError as exc:
+            logging.getLogger(__name__).error("bots could not join: %s", exc)
+        finally:
+            stop.set()
+
+    bots_task = asyncio.create_task(sessions())
+    await stop.wait()
+    bots_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await bots_task
+    await server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    # websockets logs every connection at INFO: too chatty for a room of bots.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    code: int = args.run(args)
+    return code

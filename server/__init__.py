@@ -1,0 +1,1 @@
+"""The authoritative PoseJam server: room logic as plain classes and a thin websockets shell."""

@@ -1,0 +1,238 @@
+"""The server shell: websockets in and out, the room logic in between.
+
+It only receives, stamps the arrival time, calls the room and queues what the
+room returns. Each client has a bounded send queue drained by its own writer
+task, so a slow reader never stalls the tick or anyone else: when its queue is
+half full it stops getting poses, when it is full it is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from websockets.asyncio.server import Server as WsServer
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from server.generator import Generator, SeedGenerator
+from server.limits import TokenBucket
+from server.lobby import Lobby
+from server.room import GenerationBatch, JoinRefused, Outgoing, Room, RuleError
+from shared.codec import MAX_FRAME_BYTES, ProtocolError, decode, encode
+from shared.messages import PROTOCOL_VERSION, CloseCode, Hello, Leave, Pose
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    hello_timeout: float = 5.0
+    # Poses at 30/s, pings at up to 10/s, the odd seed or tempo: 60/s is ample.
+    rate: float = 60.0
+    burst: float = 120.0
+    send_queue: int = 256
+    tick: float = 0.02
+    keepalive_interval: float = 20.0
+    keepalive_timeout: float = 20.0
+
+
+def _reason(text: str) -> str:
+    """A close reason fits in 123 bytes of UTF-8 (RFC 6455)."""
+    data = text.encode()
+    return text if len(data) <= 123 else data[:120].decode(errors="ignore") + "..."
+
+
+class Client:
+    """One connection's send side: a bounded queue and the task that drains it."""
+
+    def __init__(self, ws: ServerConnection, player: int, room: Room, queue_size: int) -> None:
+        self.ws = ws
+        self.player = player
+        self.room = room
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
+        self.writer = asyncio.create_task(self._write())
+        self.dropped_poses = 0
+        self.closing: asyncio.Task[None] | None = None
+
+    def offer(self, frame: bytes, droppable: bool) -> bool:
+        """Queue a frame; False when the client is too slow to keep."""
+        if droppable and self.queue.qsize() >= self.queue.maxsize // 2:
+            self.dropped_poses += 1
+            return True
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def _write(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self.ws.send(await self.queue.get())
+
+
+class PoseJamServer:
+    def __init__(
+        self,
+        lobby: Lobby,
+        generator: Generator | None = None,
+        clock: Clock = time.monotonic,
+        config: ServerConfig | None = None,
+    ) -> None:
+        self.lobby = lobby
+        self.generator = generator or SeedGenerator()
+        self.clock = clock
+        self.config = config or ServerConfig()
+        self.clients: dict[str, dict[int, Client]] = {}  # by room code
+        self._ws: WsServer | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen; return the port (useful with port 0)."""
+        self._ws = await serve(
+            self._handle,
+            host,
+            port,
+            max_size=MAX_FRAME_BYTES,
+            max_queue=32,
+            compression=None,
+            ping_interval=self.config.keepalive_interval,
+            ping_timeout=self.config.keepalive_timeout,
+        )
+        self._ticker = asyncio.create_task(self._tick_loop())
+        bound: int = next(iter(self._ws.sockets)).getsockname()[1]
+        return bound
+
+    async def stop(self) -> None:
+        """Close every connection with 1001 (going away) and stop listening."""
+        if self._ticker:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._ws:
+            self._ws.close(close_connections=True)
+            await self._ws.wait_closed()
+
+    # -- connections -----------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        joined = await self._join(ws)
+        if joined is None:
+            return
+        room, client = joined
+        try:
+            await self._serve(ws, room, client)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            logger.exception("unexpected error serving player %d", client.player)
+            await ws.close(CloseCode.INTERNAL, "internal server error")
+        finally:
+            client.writer.cancel()
+            self.clients.get(room.code, {}).pop(client.player, None)
+            self._dispatch(room, room.leave(client.player, self.clock()))
+            logger.info("player %d left room %s", client.player, room.code)
+
+    async def _join(self, ws: ServerConnection) -> tuple[Room, Client] | None:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), self.config.hello_timeout)
+            hello = decode(frame)
+        except TimeoutError:
+            await ws.close(CloseCode.HELLO_FIRST, "send hello first")
+            return None
+        except ProtocolError as exc:
+            await ws.close(CloseCode.MALFORMED, _reason(str(exc)))
+            return None
+        except ConnectionClosed:
+            return None
+        if not isinstance(hello, Hello):
+            await ws.close(CloseCode.HELLO_FIRST, "the first message must be hello")
+            return None
+        if hello.protocol != PROTOCOL_VERSION:
+            await ws.close(
+                CloseCode.PROTOCOL_VERSION,
+                f"protocol {hello.protocol} is not supported; "
+                f"this server speaks {PROTOCOL_VERSION}",
+            )
+            return None
+        try:
+            room = self.lobby.find(hello.room)
+            info, outgoing = room.join(hello, self.clock())
+        except JoinRefused as exc:
+            await ws.close(exc.code, _reason(exc.reason))
+            return None
+        client = Client(ws, info.id, room, self.config.send_queue)
+        self.clients.setdefault(room.code, {})[info.id] = client
+        logger.info("%s joined room %s as %s %d", info.name, room.code, info.role, info.id)
+        self._dispatch(room, outgoing)
+        return room, client
+
+    async def _serve(self, ws: ServerConnection, room: Room, client: Client) -> None:
+        bucket = TokenBucket(self.config.rate, self.config.burst, self.clock())
+        async for frame in ws:
+            now = self.clock()  # stamped on arrival: pongs carry this time
+            if not bucket.allow(now):
+                await ws.close(CloseCode.POLICY, f"rate limit: at most {self.config.rate:g} msg/s")
+                return
+            try:
+                message = decode(frame)
+            except ProtocolError as exc:
+                logger.info("closing player %d: %s", client.player, exc)
+                await ws.close(CloseCode.MALFORMED, _reason(str(exc)))
+                return
+            if isinstance(message, Leave):
+                await ws.close(CloseCode.LEFT, "goodbye")
+                return
+            try:
+                outgoing = room.handle(client.player, message, now)
+            except RuleError as exc:
+                outgoing = [Outgoing(exc.to_message(), to=client.player)]
+            self._dispatch(room, outgoing)
+
+    def _dispatch(self, room: Room, outgoing: Iterable[Outgoing]) -> None:
+        clients = self.clients.get(room.code, {})
+        for out in outgoing:
+            frame = encode(out.message)  # once, whatever the number of recipients
+            droppable = isinstance(out.message, Pose)
+            if out.to is not None:
+                targets = [clients[out.to]] if out.to in clients else []
+            else:
+                targets = [c for p, c in clients.items() if p != out.exclude]
+            for client in targets:
+                if client.closing is None and not client.offer(frame, droppable):
+                    logger.warning("dropping player %d: send queue full", client.player)
+                    client.closing = asyncio.create_task(
+                        client.ws.close(CloseCode.POLICY, "too slow: send queue overflow")
+                    )
+
+    # -- the tick: layers for the next bar ------------------------------------
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.config.tick)
+            for room in list(self.lobby.rooms.values()):
+                batch = room.generation_due(self.clock())
+                if batch is not None:
+                    await self._generate(loop, room, batch)
+
+    async def _generate(
+        self, loop: asyncio.AbstractEventLoop, room: Room, batch: GenerationBatch
+    ) -> None:
+        requests = list(batch.requests)
+        try:
+            # Off the event loop: a model call must not delay anyone's pong.
+            patterns = await loop.run_in_executor(None, self.generator.generate, requests)
+        except Exception:
+            logger.exception("generator failed for bar %d in room %s", batch.bar, room.code)
+            return
+        self._dispatch(room, room.apply_generated(batch, patterns, self.clock()))

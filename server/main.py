@@ -1,0 +1,106 @@
+"""``posejam server``: run a PoseJam room server until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import time
+
+from server.app import PoseJamServer
+from server.lobby import CODE_LENGTH, Lobby
+from shared.tempo import DEFAULT_BPM, MAX_BPM, MIN_BPM, TempoError, check_bpm
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8765
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s; 0.0.0.0 for the LAN)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="TCP port, 0 for any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--room",
+        type=_room_code,
+        default=None,
+        metavar="CODE",
+        help="room code, 4 letters (default: a random one)",
+    )
+    parser.add_argument("--password", default="", help="room password (default: none)")
+    parser.add_argument(
+        "--bpm",
+        type=_bpm,
+        default=DEFAULT_BPM,
+        help=f"starting tempo, {MIN_BPM:g}-{MAX_BPM:g} (default: %(default)s)",
+    )
+
+
+def _room_code(text: str) -> str:
+    code = text.upper()
+    if len(code) != CODE_LENGTH or not code.isascii() or not code.isalpha():
+        raise argparse.ArgumentTypeError(f"a room code is {CODE_LENGTH} letters A-Z, got {text!r}")
+    return code
+
+
+def _bpm(text: str) -> float:
+    try:
+        return check_bpm(float(text))
+    except (ValueError, TempoError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+async def open_server(
+    host: str, port: int, room: str | None, password: str, bpm: float
+) -> tuple[PoseJamServer, str, int]:
+    """Start a server with one room; return it, the room code and the bound port."""
+    lobby = Lobby()
+    created = lobby.create(time.monotonic(), room, password, bpm)
+    server = PoseJamServer(lobby)
+    bound = await server.start(host, port)
+    logger.info("PoseJam server listening on ws://%s:%d room %s", host, bound, created.code)
+    return server, created.code, bound
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve_until_stopped(
+    host: str, port: int, room: str | None, password: str, bpm: float
+) -> None:
+    """Run until a SIGINT or SIGTERM arrives, then close every connection cleanly."""
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    server, _, _ = await open_server(host, port, room, password, bpm)
+    await stop.wait()
+    logger.info("shutting down")
+    await server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(serve_until_stopped(args.host, args.port, args.room, args.password, args.bpm))
+    except OSError as exc:  # the port is taken, the address is not ours
+        logger.error("cannot listen on %s:%d: %s", args.host, args.port, exc.strerror or exc)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return run(args)

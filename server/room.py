@@ -1,0 +1,292 @@
+"""A room: who is in it, the tempo map, the loop stack, and the rules. Time is passed in.
+
+``Room`` does no I/O. The server shell feeds it what arrives, with the time it
+arrived, and sends the :class:`Outgoing` messages it returns. A request that
+breaks a rule raises :class:`RuleError`; the shell answers it with an ``error``
+message and keeps the connection.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from server.generator import GenerationRequest
+from shared.drums import BEATS_PER_BAR, Pattern
+from shared.loop_stack import LoopStack
+from shared.messages import (
+    CloseCode,
+    Error,
+    ErrorCode,
+    Hello,
+    Join,
+    Layer,
+    Leave,
+    Message,
+    Ping,
+    PlayerInfo,
+    Pong,
+    Pose,
+    Role,
+    Seed,
+    Snapshot,
+    Tempo,
+    Welcome,
+)
+from shared.tempo import DEFAULT_BPM, TempoError, TempoMap
+
+# Distinct, readable on dark and light screens; one per player seat.
+PALETTE = (0xFF5A5F, 0x3EC1D3, 0xFFC145, 0x7BD389, 0xB084F5, 0xFF8C42, 0x4D9DE0, 0xF25F9C)
+SPECTATOR_COLOUR = 0x9AA0A6
+AI_COLOUR = 0xE0E0E0
+
+# A change must reach every client at least this many beats before its bar sounds.
+MIN_LEAD_BEATS = 1.0
+# The batch for a bar is written from this many beats before that bar's lead.
+GENERATE_AHEAD_BEATS = 1.0
+# A tempo change may be booked at most this many bars after the next one, which
+# also bounds how many changes can wait at once (a snapshot carries them all).
+MAX_TEMPO_AHEAD_BARS = 16
+
+
+class RuleError(Exception):
+    """A request the room's rules refuse; the connection stays."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def to_message(self) -> Error:
+        return Error(self.code, self.message)
+
+
+class JoinRefused(Exception):
+    """A hello the room will not accept; the connection is closed with ``code``."""
+
+    def __init__(self, code: CloseCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message for one member (``to``), or everyone except ``exclude``."""
+
+    message: Message
+    to: int | None = None
+    exclude: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLimits:
+    max_players: int = 8
+    max_spectators: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationBatch:
+    bar: int
+    requests: tuple[GenerationRequest, ...]
+
+
+@dataclass(slots=True)
+class Member:
+    info: PlayerInfo
+    joined_at: float
+    features: tuple[float, ...] = ()
+    last_pose_at: float | None = None
+
+
+def clean_name(name: str) -> str:
+    """A display name with control and format characters removed and spaces squeezed.
+
+    Any Unicode space (no-break, ideographic, ...) counts as a space.
+    """
+    kept = "".join(
+        " " if unicodedata.category(ch)[0] == "Z" else ch
+        for ch in name
+        if unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join(kept.split())
+
+
+@dataclass(eq=False)  # a room is an identity, not a value
+class Room:
+    code: str
+    created_at: float
+    password: str = ""
+    bpm: float = DEFAULT_BPM
+    limits: RoomLimits = field(default_factory=RoomLimits)
+    members: dict[int, Member] = field(default_factory=dict, init=False)
+    host: int = field(default=0, init=False)
+    loops: LoopStack = field(default_factory=LoopStack, init=False)
+    tempo: TempoMap = field(init=False)
+    _next_id: int = field(default=1, init=False)
+    _seeds: dict[int, Seed] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.tempo = TempoMap.start(self.created_at, self.bpm)
+
+    # -- membership ------------------------------------------------------------
+
+    def count(self, role: Role) -> int:
+        return sum(1 for m in self.members.values() if m.info.role is role)
+
+    def join(self, hello: Hello, now: float) -> tuple[PlayerInfo, list[Outgoing]]:
+        if self.password and hello.password != self.password:
+            raise JoinRefused(CloseCode.WRONG_PASSWORD, "wrong room password")
+        if hello.role is Role.PLAYER and self.count(Role.PLAYER) >= self.limits.max_players:
+            raise JoinRefused(
+                CloseCode.ROOM_FULL, f"room is full ({self.limits.max_players} players)"
+            )
+        if (
+            hello.role is Role.SPECTATOR
+            and self.count(Role.SPECTATOR) >= self.limits.max_spectators
+        ):
+            raise JoinRefused(
+                CloseCode.ROOM_FULL, f"room is full ({self.limits.max_spectators} spectators)"
+            )
+        name = clean_name(hello.name) or f"Player {self._next_id}"
+        info = PlayerInfo(self._next_id, name, hello.role, self._colour_for(hello.role))
+        self._next_id += 1
+        self.members[info.id] = Member(info, now)
+        if hello.role is Role.PLAYER and not self._host_is_player():
+            self.host = info.id
+        self.tempo = self.tempo.trimmed(now)
+        self.loops.prune(int(self.tempo.bar_at(now)))
+        return info, [
+            Outgoing(Welcome(info, self.code, self.host), to=info.id),
+            Outgoing(self.snapshot(now), to=info.id),
+            Outgoing(Join(info), exclude=info.id),
+        ]
+
+    def leave(self, player: int, now: float) -> list[Outgoing]:
+        if self.members.pop(player, None) is None:
+            return []
+        self.loops.remove(player)
+        self._seeds.pop(player, None)
+        if player == self.host:
+            players = [m for m in self.members.values() if m.info.role is Role.PLAYER]
+            self.host = min(players, key=lambda m: m.joined_at).info.id if players else 0
+        return [Outgoing(Leave(player, self.host))]
+
+    def _host_is_player(self) -> bool:
+        return self.host in self.members
+
+    def _colour_for(self, role: Role) -> int:
+        if role is Role.SPECTATOR:
+            return SPECTATOR_COLOUR
+        if role is Role.AI:
+            return AI_COLOUR
+        taken = {m.info.colour for m in self.members.values()}
+        return next((c for c in PALETTE if c not in taken), PALETTE[self._next_id % len(PALETTE)])
+
+    def snapshot(self, now: float) -> Snapshot:
+        return Snapshot(
+            room=self.code,
+            host=self.host,
+            players=tuple(m.info for m in self.members.values()),
+            layers=self.loops.all(),
+            tempo=self.tempo.segments,
+            server_time=now,
+        )
+
+    # -- messages --------------------------------------------------------------
+
+    def handle(self, sender: int, message: Message, now: float) -> list[Outgoing]:
+        """Apply one message from a member; raise :class:`RuleError` if a rule forbids it."""
+        member = self.members.get(sender)
+        if member is None:
+            raise RuleError(ErrorCode.BAD_REQUEST, "join the room first")
+        if isinstance(message, Ping):
+            return [Outgoing(Pong(message.seq, message.client_time, now), to=sender)]
+        if isinstance(message, Pose):
+            return self._pose(member, message, now)
+        if isinstance(message, Seed):
+            self._seed(member, message)
+            return []
+        if isinstance(message, Tempo):
+            return self._tempo(member, message, now)
+        if isinstance(message, Hello):
+            raise RuleError(ErrorCode.BAD_REQUEST, "already joined: hello is sent once")
+        kind = type(message).__name__.lower()
+        raise RuleError(ErrorCode.BAD_REQUEST, f"clients do not send {kind} messages")
+
+    def _require_player(self, member: Member, what: str) -> None:
+        if member.info.role is not Role.PLAYER:
+            raise RuleError(ErrorCode.FORBIDDEN, f"spectators cannot {what}")
+
+    def _pose(self, member: Member, pose: Pose, now: float) -> list[Outgoing]:
+        self._require_player(member, "send poses")
+        member.features = pose.features
+        member.last_pose_at = now
+        relayed = Pose(pose.client_time, pose.features, pose.landmarks, member.info.id)
+        return [Outgoing(relayed, exclude=member.info.id)]
+
+    def _seed(self, member: Member, seed: Seed) -> None:
+        self._require_player(member, "change layers")
+        owner = seed.owner or member.info.id
+        if member.info.id not in (owner, self.host):
+            raise RuleError(ErrorCode.FORBIDDEN, "only a layer's owner or the host can change it")
+        target = self.members.get(owner)
+        if target is None or target.info.role is Role.SPECTATOR:
+            raise RuleError(ErrorCode.BAD_REQUEST, f"there is no player {owner} in this room")
+        self._seeds[owner] = seed  # a newer seed before the bar replaces the older one
+
+    def _tempo(self, member: Member, tempo: Tempo, now: float) -> list[Outgoing]:
+        self._require_player(member, "change the tempo")
+        earliest = self.tempo.next_bar(now, MIN_LEAD_BEATS)
+        if tempo.starts_at_bar > earliest + MAX_TEMPO_AHEAD_BARS:
+            raise RuleError(
+                ErrorCode.TEMPO,
+                f"a tempo change can start at most {MAX_TEMPO_AHEAD_BARS} bars after bar "
+                f"{earliest}, not at bar {tempo.starts_at_bar}",
+            )
+        bar = max(tempo.starts_at_bar, earliest)
+        try:
+            self.tempo = self.tempo.trimmed(now).with_tempo(tempo.bpm, bar)
+        except TempoError as exc:
+            raise RuleError(ErrorCode.TEMPO, str(exc)) from exc
+        return [Outgoing(Tempo(tempo.bpm, bar))]
+
+    # -- layers ------------------------------------------------------------------
+
+    def generation_due(self, now: float) -> GenerationBatch | None:
+        """The seeds to turn into layers now, for the next bar they can still reach.
+
+        A batch is cut once a bar, during the beat before that bar's lead, so a
+        model gets every player's request in one call and time to write them.
+        """
+        if not self._seeds:
+            return None
+        bar = self.tempo.next_bar(now, MIN_LEAD_BEATS)
+        if self.tempo.beat_at(now) < bar * BEATS_PER_BAR - MIN_LEAD_BEATS - GENERATE_AHEAD_BEATS:
+            return None
+        requests = tuple(
+            GenerationRequest(owner, seed, self._current_pattern(owner, bar))
+            for owner, seed in sorted(self._seeds.items())
+        )
+        self._seeds.clear()
+        return GenerationBatch(bar, requests)
+
+    def _current_pattern(self, owner: int, bar: int) -> Pattern | None:
+        layer = self.loops.layer_at(owner, bar)
+        return layer.pattern if layer else None
+
+    def apply_generated(
+        self, batch: GenerationBatch, patterns: list[Pattern], now: float
+    ) -> list[Outgoing]:
+        """Schedule generated layers on the batch's bar, or the next one if that came too close."""
+        bar = max(batch.bar, self.tempo.next_bar(now, MIN_LEAD_BEATS))
+        out = []
+        for request, pattern in zip(batch.requests, patterns, strict=True):
+            if request.owner not in self.members:
+                continue  # left while the layer was being written
+            latest = self.loops.latest(request.owner)
+            version = latest.version + 1 if latest else 1
+            layer = Layer(request.owner, pattern, bar, version)
+            self.loops.schedule(layer)
+            out.append(Outgoing(layer))
+        return out

@@ -1,0 +1,190 @@
+"""Every message PoseJam sends, as frozen dataclasses, and one registry of their kinds.
+
+These types know nothing of msgpack: :mod:`shared.codec` is the only place that
+knows the wire format and validates it. Times are seconds; a message's sender
+is never trusted to say who it is: the server fills in ``player`` fields itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from shared.drums import Pattern
+from shared.tempo import TempoSegment
+
+PROTOCOL_VERSION = 1
+
+
+class Kind(enum.StrEnum):
+    HELLO = "hello"
+    WELCOME = "welcome"
+    PING = "ping"
+    PONG = "pong"
+    POSE = "pose"
+    SEED = "seed"
+    LAYER = "layer"
+    TEMPO = "tempo"
+    SNAPSHOT = "snapshot"
+    JOIN = "join"
+    LEAVE = "leave"
+    ERROR = "error"
+
+
+class Role(enum.StrEnum):
+    PLAYER = "player"
+    SPECTATOR = "spectator"
+    AI = "ai"  # an AI band member; only the server creates these
+
+
+class SeedSource(enum.StrEnum):
+    GRID = "grid"  # a hand-edited 16-step grid, as in PoseLoops
+    DICE = "dice"  # a random seed, as PoseLoops' dice button
+
+
+class ErrorCode(enum.StrEnum):
+    """Why a request was refused. The connection stays open after an error message."""
+
+    FORBIDDEN = "forbidden"  # a rule of the room forbids it (another's layer, a spectator)
+    BAD_REQUEST = "bad_request"  # well-formed, but makes no sense now (hello twice, ...)
+    TEMPO = "tempo"  # a tempo change the tempo map refuses
+
+
+class CloseCode(enum.IntEnum):
+    """Websocket close codes. 1000-1011 are RFC 6455's; 4000-4999 are ours."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # the server is shutting down
+    POLICY = 1008  # too fast (rate limit) or too slow (send queue overflow)
+    TOO_BIG = 1009
+    INTERNAL = 1011
+    MALFORMED = 4000  # a frame the codec rejected
+    PROTOCOL_VERSION = 4001
+    HELLO_FIRST = 4002  # the first message was not a hello, or it came too late
+    WRONG_PASSWORD = 4003
+    NO_SUCH_ROOM = 4004
+    ROOM_FULL = 4005
+    LEFT = 4006  # the client said leave
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerInfo:
+    id: int
+    name: str
+    role: Role
+    colour: int  # 0xRRGGBB
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    name: str
+    role: Role
+    protocol: int = PROTOCOL_VERSION
+    room: str = ""  # "" asks for the server's default room
+    password: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    player: PlayerInfo
+    room: str
+    host: int  # the host's player id
+    protocol: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    seq: int
+    client_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    seq: int
+    client_time: float
+    server_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    client_time: float
+    features: tuple[float, ...]
+    # Empty, or 33 landmarks as (x, y, visibility) each quantized to 0..65535.
+    landmarks: tuple[int, ...] = ()
+    player: int = 0  # set by the server when it relays the pose
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    source: SeedSource
+    grid: tuple[int, ...] = ()  # one 9-bit drum mask per step (GRID)
+    dice: int = 0  # random seed (DICE)
+    density: float = 0.5  # share of steps with hits, for DICE
+    owner: int = 0  # whose layer; 0 is the sender's own
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    owner: int
+    pattern: Pattern
+    starts_at_bar: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tempo:
+    bpm: float
+    starts_at_bar: int = 0  # from a client: the earliest bar it wants; the server decides
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    room: str
+    host: int
+    players: tuple[PlayerInfo, ...]
+    layers: tuple[Layer, ...]  # current and pending layers, in bar order per owner
+    tempo: tuple[TempoSegment, ...]
+    server_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    player: PlayerInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    player: int = 0  # from a client: 0, "I am leaving"
+    host: int = 0  # from the server: who hosts the room now
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    code: ErrorCode
+    message: str
+
+
+Message = (
+    Hello | Welcome | Ping | Pong | Pose | Seed | Layer | Tempo | Snapshot | Join | Leave | Error
+)
+
+# The one registry of kinds: the codec and the server both dispatch on it.
+KINDS: dict[Kind, type[Message]] = {
+    Kind.HELLO: Hello,
+    Kind.WELCOME: Welcome,
+    Kind.PING: Ping,
+    Kind.PONG: Pong,
+    Kind.POSE: Pose,
+    Kind.SEED: Seed,
+    Kind.LAYER: Layer,
+    Kind.TEMPO: Tempo,
+    Kind.SNAPSHOT: Snapshot,
+    Kind.JOIN: Join,
+    Kind.LEAVE: Leave,
+    Kind.ERROR: Error,
+}
+KIND_OF: dict[type[Message], Kind] = {cls: kind for kind, cls in KINDS.items()}
+
+
+def kind_of(message: Message) -> Kind:
+    return KIND_OF[type(message)]

@@ -1,0 +1,91 @@
+"""NetClient against the real server on loopback, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+
+from client.net import FAST_PINGS, ConnectError, NetClient
+from shared.messages import CloseCode, Hello, Pong, Role
+from tests.loopback import running_server
+
+
+def test_server_now_maps_a_skewed_local_clock_onto_the_servers() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            await check_skewed_client(url)
+
+    async def check_skewed_client(url: str) -> None:
+        skew = 1234.5  # the client's clock reads 1234.5 s ahead of the server's
+        client = NetClient(
+            url,
+            Hello("Ann", Role.PLAYER),
+            clock=lambda: time.monotonic() + skew,
+            keep_inbox=True,
+        )
+        await client.connect()
+        for _ in range(10):
+            await client.next(Pong)
+        truth = time.monotonic()
+        # Loopback round trips are well under a millisecond or two.
+        assert abs(client.server_now() - truth) < 0.005
+        assert client.sync.sample_count == 10
+        assert client.round_trip is not None and client.round_trip < 0.05
+        assert client.state.tempo is not None
+        assert client.state.me is not None and client.state.me.name == "Ann"
+        await client.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_pings_are_fast_at_first_then_slow() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            await check_ping_rate(url)
+
+    async def check_ping_rate(url: str) -> None:
+        client = NetClient(url, Hello("Ann", Role.PLAYER), keep_inbox=True)
+        await client.connect()
+        start = time.monotonic()
+        for _ in range(FAST_PINGS):
+            await client.next(Pong)
+        fast = time.monotonic() - start
+        await client.next(Pong)
+        t = time.monotonic()
+        await client.next(Pong)
+        slow_gap = time.monotonic() - t
+        # 30 pings at 10/s take about 3 s; then one every 0.5 s.
+        assert 2.5 < fast < 4.0
+        assert 0.4 < slow_gap < 0.8
+        await client.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_a_refused_join_and_an_unreachable_server_raise_connect_error() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            client = NetClient(url, Hello("Ann", Role.PLAYER, room="NOPE"))
+            with pytest.raises(ConnectError) as refused:
+                await client.connect()
+            assert (refused.value.code, refused.value.reason) == (
+                CloseCode.NO_SUCH_ROOM,
+                "no room NOPE here",
+            )
+        with socket.socket() as s:  # a port that nothing listens on
+            s.bind(("127.0.0.1", 0))
+            free = s.getsockname()[1]
+        nobody = NetClient(f"ws://127.0.0.1:{free}", Hello("Ann", Role.PLAYER))
+        with pytest.raises(ConnectError, match=r"cannot reach ws://127\.0\.0\.1:\d+"):
+            await nobody.connect()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_server_now_before_any_pong_is_an_error_not_a_guess() -> None:
+    client = NetClient("ws://127.0.0.1:1", Hello("Ann", Role.PLAYER))
+    with pytest.raises(RuntimeError, match="no clock sample yet"):
+        client.server_now()

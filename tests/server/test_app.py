@@ -1,0 +1,340 @@
+"""Integration: the real server on 127.0.0.1 port 0 with real websocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import msgpack
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from client.net import ConnectError, NetClient
+from server.app import Client, PoseJamServer, ServerConfig
+from server.lobby import Lobby
+from shared.codec import encode
+from shared.messages import (
+    CloseCode,
+    Error,
+    ErrorCode,
+    Hello,
+    Join,
+    Layer,
+    Leave,
+    Ping,
+    Pong,
+    Pose,
+    Role,
+    Seed,
+    SeedSource,
+    Tempo,
+)
+from tests.loopback import running_server
+
+ROOT = Path(__file__).resolve().parents[2]
+GRID = (1, 0, 4, 0, 2, 0, 4, 0, 1, 0, 4, 0, 2, 0, 4, 5)
+
+
+async def joined(url: str, name: str, role: Role = Role.PLAYER, **hello: str) -> NetClient:
+    client = NetClient(url, Hello(name, role, room="TEST", **hello), keep_inbox=True)
+    await client.connect()
+    return client
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(test(), 30))
+
+
+async def close_code_of(ws: object) -> tuple[int | None, str]:
+    """Read until the server closes; return its close code and reason."""
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await ws.recv()  # type: ignore[attr-defined]
+    rcvd = ws.close_exc.rcvd  # type: ignore[attr-defined]
+    return (rcvd.code, rcvd.reason) if rcvd else (None, "")
+
+
+def test_players_join_and_everyone_hears_of_it() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = await joined(url, "Ann")
+            bob = await joined(url, "Bob")
+            tv = await joined(url, "TV", Role.SPECTATOR)
+            assert (ann.player_id, bob.player_id, tv.player_id) == (1, 2, 3)
+            assert (await ann.next(Join)).player.name == "Bob"
+            assert (await ann.next(Join)).player.name == "TV"
+            assert (await bob.next(Join)).player.name == "TV"
+            assert sorted(tv.state.players) == [1, 2, 3]
+            assert tv.state.host == 1
+            assert tv.state.room == "TEST"
+            for c in (ann, bob, tv):
+                await c.close()
+
+    run(scenario)
+
+
+def test_a_layer_lands_on_the_announced_bar_for_everyone_and_late_joiners_get_it() -> None:
+    async def scenario() -> None:
+        async with running_server(bpm=240.0) as url:
+            clients = [await joined(url, n) for n in ("Ann", "Bob")]
+            clients.append(await joined(url, "TV", Role.SPECTATOR))
+            for c in clients:  # a few pongs so each client knows the server's clock
+                for _ in range(3):
+                    await c.next(Pong)
+            await clients[0].send(Seed(SeedSource.GRID, grid=GRID))
+            layers = [await c.next(Layer) for c in clients]
+            arrived = [c.server_now() for c in clients]
+            assert len({(lay.owner, lay.starts_at_bar, lay.version) for lay in layers}) == 1
+            layer = layers[0]
+            assert (layer.owner, layer.version) == (clients[0].player_id, 1)
+            assert [s & 0x1FF for s in GRID] == [
+                sum(1 << d for d, v in enumerate(step) if v) for step in layer.pattern[:16]
+            ]
+            for c, t in zip(clients, arrived, strict=True):
+                tempo = c.state.tempo
+                assert tempo is not None
+                # It arrived before its bar began, with at least a beat (0.25 s) to spare.
+                assert tempo.time_at_bar(layer.starts_at_bar) - t >= 0.25 - 0.01
+                assert c.state.loops.layer_at(layer.owner, layer.starts_at_bar) == layer
+                assert c.state.loops.layer_at(layer.owner, layer.starts_at_bar - 1) is None
+            late = await joined(url, "Cat")
+            assert late.state.loops.latest(layer.owner) == layer
+            assert sorted(late.state.players) == [1, 2, 3, 4]
+            for c in [*clients, late]:
+                await c.close()
+
+    run(scenario)
+
+
+def test_a_tempo_change_reaches_everyone_for_the_same_bar() -> None:
+    async def scenario() -> None:
+        async with running_server(bpm=120.0) as url:
+            ann, tv = await joined(url, "Ann"), await joined(url, "TV", Role.SPECTATOR)
+            await ann.send(Tempo(150.0))
+            changes = [await ann.next(Tempo), await tv.next(Tempo)]
+            assert changes[0] == changes[1]
+            assert changes[0].bpm == 150.0
+            assert ann.state.tempo == tv.state.tempo
+            assert tv.state.tempo is not None
+            assert tv.state.tempo.segments[-1].bpm == 150.0
+            await ann.close()
+            await tv.close()
+
+    run(scenario)
+
+
+def test_a_spectator_cannot_change_a_layer_and_stays_connected() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = await joined(url, "Ann")
+            tv = await joined(url, "TV", Role.SPECTATOR)
+            await tv.send(Seed(SeedSource.DICE, dice=7, owner=ann.player_id))
+            error = await tv.next(Error)
+            assert error == Error(ErrorCode.FORBIDDEN, "spectators cannot change layers")
+            await tv.send(Tempo(100.0))
+            assert (await tv.next(Error)).message == "spectators cannot change the tempo"
+            # Still connected: it still gets the room's traffic.
+            await ann.send(Pose(1.0, (0.5,)))
+            assert (await tv.next(Pose)).player == ann.player_id
+            assert not tv.closed.is_set()
+            await ann.close()
+            await tv.close()
+
+    run(scenario)
+
+
+def test_a_player_cannot_change_another_players_layer() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann, bob = await joined(url, "Ann"), await joined(url, "Bob")
+            await bob.send(Seed(SeedSource.DICE, dice=7, owner=ann.player_id))
+            assert await bob.next(Error) == Error(
+                ErrorCode.FORBIDDEN, "only a layer's owner or the host can change it"
+            )
+            await ann.close()
+            await bob.close()
+
+    run(scenario)
+
+
+def test_a_malformed_frame_closes_only_its_sender() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann, tv = await joined(url, "Ann"), await joined(url, "TV", Role.SPECTATOR)
+            bad = await joined(url, "Mallory")
+            assert bad._ws is not None
+            await bad._ws.send(msgpack.packb({"type": "tempo", "bpm": float("nan")}))
+            await bad.closed.wait()
+            assert bad.close_code == CloseCode.MALFORMED
+            assert bad.close_reason == "tempo.bpm must be a finite number, got nan"
+            leave = await ann.next(Leave)
+            assert leave.player == bad.player_id
+            await ann.send(Pose(2.0, (1.0, 2.0)))
+            relayed = await tv.next(Pose)
+            assert (relayed.player, relayed.features) == (ann.player_id, (1.0, 2.0))
+            assert not ann.closed.is_set() and not tv.closed.is_set()
+            await ann.close()
+            await tv.close()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("first", "code", "reason"),
+    [
+        (b"\xc1", CloseCode.MALFORMED, "frame is not valid msgpack (FormatError)"),
+        ("hello", CloseCode.MALFORMED, "frames must be binary msgpack, not text"),
+        (encode(Ping(1, 1.0)), CloseCode.HELLO_FIRST, "the first message must be hello"),
+        (
+            encode(Hello("Ann", Role.PLAYER, protocol=99)),
+            CloseCode.PROTOCOL_VERSION,
+            "protocol 99 is not supported; this server speaks 1",
+        ),
+        (
+            encode(Hello("Ann", Role.PLAYER, room="NOPE")),
+            CloseCode.NO_SUCH_ROOM,
+            "no room NOPE here",
+        ),
+        (
+            encode(Hello("Ann", Role.PLAYER, room="TEST")),
+            CloseCode.WRONG_PASSWORD,
+            "wrong room password",
+        ),
+    ],
+)
+def test_a_bad_first_message_is_refused_with_a_clear_close_code(
+    first: bytes | str, code: int, reason: str
+) -> None:
+    async def scenario() -> None:
+        async with running_server(password="sesame") as url, connect(url, proxy=None) as ws:
+            await ws.send(first)
+            assert await close_code_of(ws) == (code, reason)
+
+    run(scenario)
+
+
+def test_a_silent_connection_is_closed_after_the_hello_timeout() -> None:
+    async def scenario() -> None:
+        config = ServerConfig(hello_timeout=0.2)
+        async with running_server(config=config) as url, connect(url, proxy=None) as ws:
+            assert await close_code_of(ws) == (CloseCode.HELLO_FIRST, "send hello first")
+
+    run(scenario)
+
+
+def test_the_right_password_lets_a_player_in() -> None:
+    async def scenario() -> None:
+        async with running_server(password="sesame") as url:
+            ann = await joined(url, "Ann", password="sesame")
+            assert ann.player_id == 1
+            await ann.close()
+            with pytest.raises(ConnectError) as refused:
+                await joined(url, "Bob", password="guess")
+            assert refused.value.code == CloseCode.WRONG_PASSWORD
+
+    run(scenario)
+
+
+def test_a_flood_is_closed_by_the_rate_limit_and_a_huge_frame_by_the_size_limit() -> None:
+    async def scenario() -> None:
+        config = ServerConfig(rate=10.0, burst=5.0)
+        async with running_server(config=config) as url:
+            ann = await joined(url, "Ann")
+            flood = await joined(url, "Flood")
+            assert flood._ws is not None
+            for i in range(20):
+                await flood._ws.send(encode(Ping(1000 + i, 0.0)))
+            await flood.closed.wait()
+            assert (flood.close_code, flood.close_reason) == (
+                CloseCode.POLICY,
+                "rate limit: at most 10 msg/s",
+            )
+            huge = await joined(url, "Huge")
+            assert huge._ws is not None
+            await huge._ws.send(b"\x00" * (70 * 1024))
+            await huge.closed.wait()
+            assert huge.close_code == CloseCode.TOO_BIG
+            assert not ann.closed.is_set()
+            await ann.close()
+
+    run(scenario)
+
+
+def test_stopping_the_server_closes_everyone_with_going_away() -> None:
+    async def scenario() -> None:
+        lobby = Lobby()
+        lobby.create(time.monotonic(), "TEST")
+        server = PoseJamServer(lobby)
+        port = await server.start("127.0.0.1", 0)
+        ann = NetClient(f"ws://127.0.0.1:{port}", Hello("Ann", Role.PLAYER), keep_inbox=True)
+        await ann.connect()
+        await server.stop()
+        await ann.closed.wait()
+        assert ann.close_code == CloseCode.GOING_AWAY
+
+    run(scenario)
+
+
+class _StuckSocket:
+    """A connection whose peer never reads: every send waits forever."""
+
+    async def send(self, frame: bytes) -> None:
+        await asyncio.Event().wait()
+
+
+def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
+    async def scenario() -> None:
+        client = Client(_StuckSocket(), 1, None, queue_size=8)  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # let the writer take the first frame and block on it
+        assert all(client.offer(b"layer", droppable=False) for _ in range(4))
+        assert client.offer(b"pose", droppable=True)  # accepted, but dropped: half full
+        assert (client.queue.qsize(), client.dropped_poses) == (4, 1)
+        assert all(client.offer(b"layer", droppable=False) for _ in range(4))
+        assert not client.offer(b"layer", droppable=False)  # full: too slow to keep
+        client.writer.cancel()
+
+    run(scenario)
+
+
+def test_sigterm_shuts_the_server_process_down_cleanly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", "0", "--room", "SIGS"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stderr is not None
+        port = None
+        for line in proc.stderr:
+            found = re.search(r"listening on ws://127\.0\.0\.1:(\d+) room SIGS", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port is not None
+
+        async def scenario() -> None:
+            ann = NetClient(f"ws://127.0.0.1:{port}", Hello("Ann", Role.PLAYER), keep_inbox=True)
+            await ann.connect()
+            proc.send_signal(signal.SIGTERM)
+            await ann.closed.wait()
+            assert ann.close_code == CloseCode.GOING_AWAY
+
+        run(scenario)
+        assert proc.wait(timeout=10) == 0
+        rest = proc.stderr.read()
+        assert "shutting down" in rest
+        assert "Traceback" not in rest
+    finally:
+        proc.kill()
+        proc.wait()
