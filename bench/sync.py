@@ -7,7 +7,9 @@ clocks talk to the same server at the same time through a relay that delays
 every chunk by 20 ms +- 5 ms, uniformly, in each direction. After a warm-up, 100
 times a second, each client's estimate of server time is compared with the
 truth (the server's clock is this machine's CLOCK_MONOTONIC, the same in both
-processes) for ``--seconds``. The last line printed is one JSON object.
+processes) for ``--seconds``. Each group runs in its own process, so that one
+group's work never delays the other's pongs. The last line printed is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from bench.relay import DelayRelay, uniform_delay
@@ -78,49 +82,63 @@ def start_server() -> tuple[subprocess.Popen[str], int]:
     raise RuntimeError("the server did not start")
 
 
-async def measure(seconds: float, warmup: float, seed: int) -> dict[str, object]:
-    rng = random.Random(seed)
-    proc, port = start_server()
-    relay = DelayRelay("127.0.0.1", port, uniform_delay(0.020, 0.005, rng))
-    relay_port = await relay.start()
-    groups: dict[str, list[tuple[NetClient, SimulatedClock]]] = {"jitter": [], "clean": []}
+async def measure_group(
+    name: str, port: int, seconds: float, warmup: float, seed: int
+) -> tuple[list[float], float]:
+    """One group of clients, in its own process: their errors (ms) and median uncertainty."""
+    rng = random.Random(f"{seed}-{name}")
+    relay = None
+    if name == "jitter":
+        relay = DelayRelay("127.0.0.1", port, uniform_delay(0.020, 0.005, rng))
+        port = await relay.start()
+    members: list[tuple[NetClient, SimulatedClock]] = []
     try:
-        for name, target in (("jitter", relay_port), ("clean", port)):
-            for i in range(CLIENTS):
-                clock = SimulatedClock(rng.uniform(-10, 10), rng.uniform(-100e-6, 100e-6))
-                client = NetClient(
-                    f"ws://127.0.0.1:{target}", Hello(f"{name} {i}", Role.SPECTATOR), clock=clock
-                )
-                await client.connect()
-                groups[name].append((client, clock))
+        for i in range(CLIENTS):
+            clock = SimulatedClock(rng.uniform(-10, 10), rng.uniform(-100e-6, 100e-6))
+            hello = Hello(f"{name} {i}", Role.SPECTATOR)
+            client = NetClient(f"ws://127.0.0.1:{port}", hello, clock=clock)
+            await client.connect()
+            members.append((client, clock))
         await asyncio.sleep(warmup)
-        errors: dict[str, list[float]] = {"jitter": [], "clean": []}
+        errors: list[float] = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            for name, members in groups.items():
-                for client, clock in members:
-                    truth = time.monotonic()
-                    estimate = client.sync.server_time(clock.at(truth))
-                    errors[name].append((estimate - truth) * 1000.0)
+            for client, clock in members:
+                truth = time.monotonic()
+                errors.append((client.sync.server_time(clock.at(truth)) - truth) * 1000.0)
             await asyncio.sleep(SAMPLE_INTERVAL)
-        uncertainty = {
-            name: round(statistics.median(c.sync.uncertainty() * 1000 for c, _ in members), 4)
-            for name, members in groups.items()
-        }
+        uncertainty = statistics.median(c.sync.uncertainty() * 1000 for c, _ in members)
     finally:
-        for members in groups.values():
-            for client, _ in members:
-                await client.close()
-        await relay.stop()
+        for client, _ in members:
+            await client.close()
+        if relay:
+            await relay.stop()
+    return errors, uncertainty
+
+
+def _run_group(
+    name: str, port: int, seconds: float, warmup: float, seed: int
+) -> tuple[list[float], float]:
+    return asyncio.run(measure_group(name, port, seconds, warmup, seed))
+
+
+def measure(seconds: float, warmup: float, seed: int) -> dict[str, object]:
+    """Both groups at once, each in its own process so neither's work delays the other's pongs."""
+    proc, port = start_server()
+    try:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {
+                name: pool.submit(_run_group, name, port, seconds, warmup, seed)
+                for name in ("jitter", "clean")
+            }
+            results = {name: f.result() for name, f in futures.items()}
+    finally:
         proc.terminate()
         proc.wait()
-    return {
-        "jitter": {**summary(errors["jitter"]), "reported_uncertainty_ms": uncertainty["jitter"]},
-        "clean": {**summary(errors["clean"]), "reported_uncertainty_ms": uncertainty["clean"]},
-        "clients": CLIENTS,
-        "seconds": seconds,
-        "warmup_s": warmup,
-    }
+    out: dict[str, object] = {}
+    for name, (errors, uncertainty) in results.items():
+        out[name] = {**summary(errors), "reported_uncertainty_ms": round(uncertainty, 4)}
+    return {**out, "clients": CLIENTS, "seconds": seconds, "warmup_s": warmup}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args(argv)
-    result = asyncio.run(measure(args.seconds, args.warmup, args.seed))
+    result = measure(args.seconds, args.warmup, args.seed)
     if not args.json:
         for name in ("clean", "jitter"):
             r = result[name]

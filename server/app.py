@@ -221,9 +221,12 @@ class PoseJamServer:
         while True:
             await asyncio.sleep(self.config.tick)
             for room in list(self.lobby.rooms.values()):
-                batch = room.generation_due(self.clock())
-                if batch is not None:
-                    await self._generate(loop, room, batch)
+                try:
+                    batch = room.generation_due(self.clock())
+                    if batch is not None:
+                        await self._generate(loop, room, batch)
+                except Exception:  # one room's failure must not stop every room's tick
+                    logger.exception("tick failed in room %s", room.code)
 
     async def _generate(
         self, loop: asyncio.AbstractEventLoop, room: Room, batch: GenerationBatch

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # A crystal oscillator is off by at most ~100 ppm; a rate beyond this is not a clock.
@@ -31,6 +31,9 @@ MAX_RATE_ERROR = 500e-6
 # Golden-section steps for the rate: (0.618 ** 45) * 1000 ppm is below 1e-6 ppm.
 _SEARCH_STEPS = 45
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# Rates whose room is within this of the best (seconds) count as equally good.
+_PLATEAU = 1e-6
+_PLATEAU_SHARE = 0.02
 # An uncertainty smaller than this is a statement about luck, not about the clocks.
 _MIN_UNCERTAINTY = 20e-6
 # Below this many samples the line is too young to call anything a spike.
@@ -248,9 +251,34 @@ def _chebyshev_line(samples: Sequence[SyncSample], reference: float) -> ClockEst
             hi, d, room_d = d, c, room_c
             c = hi - _GOLDEN * (hi - lo)
             room_c = room(c)
-    rate = (lo + hi) / 2.0
+    best = (lo + hi) / 2.0
+    top_room = room(best)
+    rate = _plateau_middle(room, best, top_room - max(_PLATEAU, _PLATEAU_SHARE * abs(top_room)))
     top, bottom = ceiling(rate), floor(rate)
     return ClockEstimate(reference, (top + bottom) / 2.0, rate, (top - bottom) / 2.0)
+
+
+def _plateau_middle(room: Callable[[float], float], best: float, level: float) -> float:
+    """The middle of the rates whose room is at least ``level`` (an interval: room is concave).
+
+    When one very narrow band binds alone, the room is flat over a range of
+    rates and its exact maximum says nothing about the rate; the middle of the
+    rates that fit almost as well does.
+    """
+    edges = []
+    for far in (-MAX_RATE_ERROR, MAX_RATE_ERROR):
+        if room(far) >= level:
+            edges.append(far)
+            continue
+        inside, outside = best, far
+        for _ in range(_SEARCH_STEPS):
+            mid = (inside + outside) / 2.0
+            if room(mid) >= level:
+                inside = mid
+            else:
+                outside = mid
+        edges.append(inside)
+    return (edges[0] + edges[1]) / 2.0
 
 
 def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
