@@ -294,12 +294,13 @@ class _StuckSocket:
 def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
     async def scenario() -> None:
         client = Client(_StuckSocket(), 1, None, queue_size=8)  # type: ignore[arg-type]
-        await asyncio.sleep(0)  # let the writer take the first frame and block on it
+        # The writer task has not run yet: nothing leaves the queue during this test.
         assert all(client.offer(b"layer", droppable=False) for _ in range(4))
         assert client.offer(b"pose", droppable=True)  # accepted, but dropped: half full
         assert (client.queue.qsize(), client.dropped_poses) == (4, 1)
         assert all(client.offer(b"layer", droppable=False) for _ in range(4))
         assert not client.offer(b"layer", droppable=False)  # full: too slow to keep
+        assert client.queue.qsize() == 8
         client.writer.cancel()
 
     run(scenario)
