@@ -11,6 +11,7 @@ import time
 
 from client import bot
 from client.net import ConnectError
+from models import cli as model_cli
 from server import main as server_main
 
 PLAY_NOTE = (
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bot.add_arguments(p)
     p.set_defaults(run=bot.run)
+
+    p = sub.add_parser(
+        "model",
+        help="train, sample and evaluate the drum model",
+        description="The drum LSTM: train it on the Groove MIDI Dataset, write bars with it, "
+        "measure it.",
+    )
+    model_cli.add_arguments(p)
 
     p = sub.add_parser(
         "play", help="start the game (for now: a server with bots)", description=PLAY_NOTE

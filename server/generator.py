@@ -22,6 +22,7 @@ from shared.drums import (
     STEPS_PER_BEAT,
     Drum,
     Pattern,
+    empty_pattern,
 )
 from shared.messages import Seed, SeedSource
 
@@ -29,8 +30,9 @@ from shared.messages import Seed, SeedSource
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
     owner: int
-    seed: Seed
+    seed: Seed | None  # a new seed; None to continue from ``previous``
     previous: Pattern | None  # the owner's current layer, for a model to continue
+    controls: tuple[float, ...] | None = None  # groove controls asked by the body
 
 
 class Generator(Protocol):
@@ -110,7 +112,9 @@ class SeedGenerator:
         out = []
         for request in requests:
             seed = request.seed
-            if seed.source is SeedSource.GRID:
+            if seed is None:  # nothing new to write from: keep playing what plays
+                out.append(request.previous or empty_pattern())
+            elif seed.source is SeedSource.GRID:
                 out.append(pattern_from_grid(seed.grid))
             else:
                 out.append(pattern_from_dice(seed.dice, seed.density))

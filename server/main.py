@@ -7,8 +7,10 @@ import asyncio
 import logging
 import signal
 import time
+from pathlib import Path
 
 from server.app import PoseJamServer
+from server.generator import Generator, SeedGenerator
 from server.lobby import CODE_LENGTH, Lobby
 from shared.tempo import DEFAULT_BPM, MAX_BPM, MIN_BPM, TempoError, check_bpm
 
@@ -43,6 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BPM,
         help=f"starting tempo, {MIN_BPM:g}-{MAX_BPM:g} (default: %(default)s)",
     )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "model", "seeds"),
+        default="auto",
+        help="who writes the layers: the drum model, or the seeds as they are; auto uses the "
+        "model when its weights are there (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--weights", type=Path, default=None, help="drum model weights (default: the shipped ones)"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="the drum model's sampling temperature, 0.05..3 (default: %(default)s)",
+    )
 
 
 def _room_code(text: str) -> str:
@@ -59,13 +77,40 @@ def _bpm(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def make_generator(kind: str, weights: Path | None, temperature: float = 1.0) -> Generator:
+    """The layer writer, loaded and warmed now, before any player can join.
+
+    Raises ``ValueError`` with the reason when the model was asked for and cannot be had.
+    """
+    from models.cli import DEFAULT_WEIGHTS
+
+    path = weights or DEFAULT_WEIGHTS
+    if kind == "seeds" or (kind == "auto" and not path.exists()):
+        if kind == "auto":
+            logger.warning("no drum model weights at %s: layers are the seeds as they are", path)
+        return SeedGenerator()
+    if not 0.05 <= temperature <= 3.0:
+        raise ValueError(f"temperature must be in range 0.05..3, got {temperature}")
+    from server.model_generator import ModelGenerator
+
+    try:
+        return ModelGenerator(path, temperature)
+    except FileNotFoundError as exc:
+        raise ValueError(f"no drum model weights at {path}") from exc
+
+
 async def open_server(
-    host: str, port: int, room: str | None, password: str, bpm: float
+    host: str,
+    port: int,
+    room: str | None,
+    password: str,
+    bpm: float,
+    generator: Generator | None = None,
 ) -> tuple[PoseJamServer, str, int]:
     """Start a server with one room; return it, the room code and the bound port."""
     lobby = Lobby()
     created = lobby.create(time.monotonic(), room, password, bpm)
-    server = PoseJamServer(lobby)
+    server = PoseJamServer(lobby, generator)
     bound = await server.start(host, port)
     logger.info("PoseJam server listening on ws://%s:%d room %s", host, bound, created.code)
     return server, created.code, bound
@@ -78,12 +123,17 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def serve_until_stopped(
-    host: str, port: int, room: str | None, password: str, bpm: float
+    host: str,
+    port: int,
+    room: str | None,
+    password: str,
+    bpm: float,
+    generator: Generator | None = None,
 ) -> None:
     """Run until a SIGINT or SIGTERM arrives, then close every connection cleanly."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    server, _, _ = await open_server(host, port, room, password, bpm)
+    server, _, _ = await open_server(host, port, room, password, bpm, generator)
     await stop.wait()
     logger.info("shutting down")
     await server.stop()
@@ -91,7 +141,14 @@ async def serve_until_stopped(
 
 def run(args: argparse.Namespace) -> int:
     try:
-        asyncio.run(serve_until_stopped(args.host, args.port, args.room, args.password, args.bpm))
+        generator = make_generator(args.generator, args.weights, args.temperature)
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 1
+    try:
+        asyncio.run(
+            serve_until_stopped(args.host, args.port, args.room, args.password, args.bpm, generator)
+        )
     except OSError as exc:  # the port is taken, the address is not ours
         logger.error("cannot listen on %s:%d: %s", args.host, args.port, exc.strerror or exc)
         return 1

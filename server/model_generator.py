@@ -1,0 +1,67 @@
+"""The drum model behind the generator seam: every due layer of a bar in one batched call.
+
+A player's next layer is primed by their seed when they sent one (a hand-edited
+grid or dice, PoseLoops' modes) or else by their previous layer, and written
+under the controls their body asks for (none yet: pose controls come with the
+pose tracker), at the server's temperature. The model is loaded and warmed
+before the server takes players, so nobody waits for it in play.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.sample import LayerRequest, generate
+from models.train import load_weights
+from server.generator import GenerationRequest, pattern_from_dice, pattern_from_grid
+from shared.drums import DRUM_COUNT, LAYER_STEPS, Pattern, make_pattern
+from shared.messages import SeedSource
+
+logger = logging.getLogger(__name__)
+
+# torch says this whenever oneDNN is switched, on any CPU: it is not about us.
+warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+
+
+class ModelGenerator:
+    def __init__(self, weights: Path, temperature: float = 1.0, threads: int = 1) -> None:
+        started = time.perf_counter()
+        self.model, self.meta = load_weights(weights)
+        self.temperature = temperature
+        self.threads = threads
+        self._seeds = itertools.count(1)
+        self.generate([GenerationRequest(0, None, None)])  # warm: the first call pays for setup
+        logger.info(
+            "drum model %s loaded and warm in %.2f s", weights.name, time.perf_counter() - started
+        )
+
+    def _primer(self, request: GenerationRequest) -> np.ndarray:
+        seed = request.seed
+        if seed is not None and seed.source is SeedSource.GRID:
+            pattern: Pattern | None = pattern_from_grid(seed.grid)
+        elif seed is not None:
+            pattern = pattern_from_dice(seed.dice, seed.density)
+        else:
+            pattern = request.previous
+        if pattern is None:
+            return np.zeros((0, DRUM_COUNT), dtype=np.uint8)
+        return np.array(pattern, dtype=np.uint8)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Pattern]:
+        layer_requests = [
+            LayerRequest(self._primer(r), r.controls, self.temperature, next(self._seeds))
+            for r in requests
+        ]
+        torch.set_num_threads(self.threads)
+        # At one thread oneDNN's LSTM path is about twice as slow as the plain one.
+        with torch.backends.mkldnn.flags(enabled=False):
+            written = generate(self.model, layer_requests, LAYER_STEPS)
+        return [make_pattern(w.tolist()) for w in written]

@@ -1,0 +1,229 @@
+"""Groove controls: exact values on hand-made bars, worked out from the module's definitions.
+
+density = hits / (16 steps * 4), capped at 1; syncopation = sum over struck steps whose next
+stronger step is silent of the weight difference, / 18; balance = (high - low) / (high + low)
+with low = kick, low tom and high = hats, crash, ride; intensity = mean hit velocity / 127.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.controls import (
+    _MAX_SYNCOPATION,
+    CONTROL_COUNT,
+    CONTROL_NAMES,
+    METRIC_WEIGHTS,
+    _max_syncopation,
+    _syncopation_raw,
+    balance,
+    controls,
+    density,
+    intensity,
+    sequence_controls,
+    syncopation,
+)
+from shared.drums import DRUM_COUNT, Drum
+
+
+def bar(hits: dict[Drum, dict[int, int]]) -> np.ndarray:
+    """A ``[16, 9]`` bar from ``{drum: {step: velocity}}``."""
+    out = np.zeros((16, DRUM_COUNT), dtype=np.uint8)
+    for drum, steps in hits.items():
+        for step, velocity in steps.items():
+            out[step, drum] = velocity
+    return out
+
+
+EMPTY = bar({})
+FOUR_ON_THE_FLOOR = bar({Drum.KICK: {0: 100, 4: 100, 8: 100, 12: 100}})
+ROCK = bar(
+    {
+        Drum.KICK: {0: 100, 8: 100},
+        Drum.SNARE: {4: 90, 12: 90},
+        Drum.CLOSED_HAT: {t: 64 for t in range(0, 16, 2)},
+    }
+)
+OFF_BEATS = bar({Drum.CLOSED_HAT: {t: 80 for t in range(1, 16, 2)}})
+# The most syncopated onsets under the module's measure (found by enumerating all 65536):
+# 1->2 (1) + 3->4 (2) + 6->8 (2) + 7->8 (3) + 9->10 (1) + 11->12 (2) + 14->0 (3) + 15->0 (4) = 18.
+MOST_SYNCOPATED = bar({Drum.SNARE: {t: 100 for t in (1, 3, 6, 7, 9, 11, 14, 15)}})
+CYMBALS = bar({Drum.CRASH: {0: 120}, Drum.RIDE: {4: 70, 8: 70, 12: 70}})
+KICK_ONLY = bar({Drum.KICK: {0: 110, 6: 90, 10: 100}})
+
+
+def test_control_names_and_count() -> None:
+    assert CONTROL_NAMES == ("density", "syncopation", "balance", "intensity")
+    assert CONTROL_COUNT == 4
+
+
+def test_metric_weights_are_the_lhl_levels_of_a_4_4_bar() -> None:
+    # downbeat 0, half bar -1, beats -2, eighths -3, sixteenths -4
+    expected = [0, -4, -3, -4, -2, -4, -3, -4, -1, -4, -3, -4, -2, -4, -3, -4]
+    assert METRIC_WEIGHTS.tolist() == expected
+
+
+def test_an_empty_bar_is_all_zeros() -> None:
+    assert controls(EMPTY).tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert float(balance(EMPTY)) == 0.0
+    assert float(intensity(EMPTY)) == 0.0
+
+
+def test_four_on_the_floor() -> None:
+    assert float(density(FOUR_ON_THE_FLOOR)) == 4 / 64
+    assert float(syncopation(FOUR_ON_THE_FLOOR)) == 0.0
+    assert float(balance(FOUR_ON_THE_FLOOR)) == -1.0
+    assert float(intensity(FOUR_ON_THE_FLOOR)) == 100 / 127
+    assert controls(FOUR_ON_THE_FLOOR).tolist() == [4 / 64, 0.0, -1.0, 100 / 127]
+
+
+def test_a_plain_rock_beat() -> None:
+    # 2 kicks + 2 snares + 8 hats = 12 hits, all on even steps: every even step's next
+    # stronger step (4, 8, 0, 12, 0, 0) is struck, so nothing syncopates.
+    assert float(density(ROCK)) == 12 / 64
+    assert float(syncopation(ROCK)) == 0.0
+    # low: 2 kicks; high: 8 hats; the snare is neither.
+    assert float(balance(ROCK)) == (8 - 2) / (8 + 2)
+    total = 2 * 100 + 2 * 90 + 8 * 64
+    assert float(intensity(ROCK)) == pytest.approx(total / 12 / 127, rel=1e-15)
+    assert controls(ROCK).tolist() == pytest.approx(
+        [0.1875, 0.0, 0.6, 892 / 12 / 127], rel=1e-15, abs=0
+    )
+
+
+def test_hits_on_every_off_beat_sixteenth() -> None:
+    # Each odd step's next stronger step is even, hence silent: 1->2 (-4 to -3) 1,
+    # 3->4 2, 5->6 1, 7->8 3, 9->10 1, 11->12 2, 13->14 1, 15->0 (wrapping) 4: 15 in all.
+    gaps = [1, 2, 1, 3, 1, 2, 1, 4]
+    assert float(_syncopation_raw(OFF_BEATS.any(axis=-1))) == sum(gaps) == 15
+    assert float(syncopation(OFF_BEATS)) == pytest.approx(15 / 18, rel=1e-15)
+    assert controls(OFF_BEATS).tolist() == pytest.approx(
+        [8 / 64, 15 / 18, 1.0, 80 / 127], rel=1e-15, abs=0
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "gap"),
+    [
+        (0, 0),  # the downbeat never syncopates
+        (1, 1),  # -> 2
+        (2, 1),  # -> 4
+        (3, 2),  # -> 4
+        (4, 1),  # -> 8
+        (5, 1),  # -> 6
+        (6, 2),  # -> 8
+        (7, 3),  # -> 8
+        (8, 1),  # -> the next downbeat
+        (9, 1),  # -> 10
+        (10, 1),  # -> 12
+        (11, 2),  # -> 12
+        (12, 2),  # -> the next downbeat
+        (13, 1),  # -> 14
+        (14, 3),  # -> the next downbeat
+        (15, 4),  # -> the next downbeat
+    ],
+)
+def test_one_note_alone_syncopates_by_the_gap_to_its_next_stronger_step(
+    step: int, gap: int
+) -> None:
+    alone = bar({Drum.SNARE: {step: 100}})
+    assert float(syncopation(alone)) == gap / 18
+
+
+@pytest.mark.parametrize("step", [8, 12, 14, 15])
+def test_a_struck_downbeat_cancels_the_wrapping_syncopation(step: int) -> None:
+    assert float(syncopation(bar({Drum.SNARE: {step: 100}, Drum.KICK: {0: 100}}))) == 0.0
+
+
+def test_syncopation_counts_onsets_not_drums() -> None:
+    # Three drums on step 15 are one onset; a ride on the downbeat silences nothing else.
+    one = bar({Drum.SNARE: {15: 100}})
+    three = bar({Drum.SNARE: {15: 100}, Drum.CRASH: {15: 30}, Drum.LOW_TOM: {15: 1}})
+    assert float(syncopation(three)) == float(syncopation(one)) == 4 / 18
+
+
+def test_the_most_syncopated_bar_reads_one() -> None:
+    assert float(syncopation(MOST_SYNCOPATED)) == 1.0
+
+
+def test_only_cymbals_balance_high() -> None:
+    assert float(balance(CYMBALS)) == 1.0
+    assert float(intensity(CYMBALS)) == pytest.approx((120 + 3 * 70) / 4 / 127, rel=1e-15)
+
+
+def test_only_kick_balances_low() -> None:
+    assert float(balance(KICK_ONLY)) == -1.0
+
+
+def test_balance_of_a_mix_and_of_drums_on_neither_side() -> None:
+    mix = bar({Drum.KICK: {0: 90, 8: 90}, Drum.LOW_TOM: {14: 90}, Drum.OPEN_HAT: {2: 90, 6: 90}})
+    assert float(balance(mix)) == pytest.approx((2 - 3) / 5, rel=1e-15)
+    # Snare and the mid and high toms count on neither side.
+    neither = bar({Drum.SNARE: {4: 90}, Drum.MID_TOM: {5: 90}, Drum.HIGH_TOM: {6: 90}})
+    assert float(balance(neither)) == 0.0
+
+
+def test_velocity_127_everywhere() -> None:
+    full = np.full((16, DRUM_COUNT), 127, dtype=np.uint8)
+    # 144 hits (capped at 64), no silent step, low 2 x 16 against high 4 x 16.
+    assert controls(full).tolist() == pytest.approx([1.0, 0.0, 1 / 3, 1.0], rel=1e-15, abs=0)
+    assert float(intensity(full)) == 1.0
+
+
+def test_density_caps_at_one() -> None:
+    hits = np.zeros((16, DRUM_COUNT), dtype=np.uint8)
+    hits[:, :3] = 50  # 48 hits
+    assert float(density(hits)) == 48 / 64
+    hits[:, 3] = 50  # 64 hits: as dense as it gets
+    assert float(density(hits)) == 1.0
+    hits[0, 4] = 50  # 65
+    assert float(density(hits)) == 1.0
+
+
+def test_intensity_averages_over_hits_only() -> None:
+    quiet = bar({Drum.SNARE: {0: 1, 1: 3}})
+    assert float(intensity(quiet)) == 2 / 127
+
+
+def test_controls_of_stacked_bars_keep_leading_axes() -> None:
+    stack = np.stack([EMPTY, FOUR_ON_THE_FLOOR, ROCK, OFF_BEATS]).reshape(2, 2, 16, DRUM_COUNT)
+    out = controls(stack)
+    assert out.shape == (2, 2, 4)
+    assert np.array_equal(out[0, 1], controls(FOUR_ON_THE_FLOOR))
+    assert np.array_equal(out[1, 1], controls(OFF_BEATS))
+    assert np.array_equal(out[1, 0], controls(ROCK))
+
+
+@pytest.mark.parametrize("shape", [(16, 8), (15, 9), (32, 9), (9,), (3, 16, 10)])
+def test_controls_rejects_a_wrong_shape(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError) as caught:
+        controls(np.zeros(shape, dtype=np.uint8))
+    assert str(caught.value) == f"bars must end in (16, 9), got {shape}"
+
+
+def test_sequence_controls_gives_one_row_per_whole_bar() -> None:
+    extra = np.full((5, DRUM_COUNT), 127, dtype=np.uint8)  # a partial 4th bar, left out
+    steps = np.concatenate([FOUR_ON_THE_FLOOR, ROCK, OFF_BEATS, extra])
+    out = sequence_controls(steps)
+    assert out.shape == (3, 4)
+    for row, one in zip(out, (FOUR_ON_THE_FLOOR, ROCK, OFF_BEATS), strict=True):
+        assert np.array_equal(row, controls(one))
+
+
+def test_sequence_controls_of_less_than_a_bar_is_empty() -> None:
+    assert sequence_controls(np.zeros((15, DRUM_COUNT), dtype=np.uint8)).shape == (0, 4)
+
+
+def test_max_syncopation_over_all_onset_rows_at_once() -> None:
+    # The same enumeration as _max_syncopation, vectorised: 65536 rows in one call.
+    rows = (np.arange(1 << 16)[:, None] >> np.arange(16)) & 1 == 1
+    raw = _syncopation_raw(rows)
+    assert raw.shape == (1 << 16,)
+    assert float(raw.max()) == _MAX_SYNCOPATION == 18.0
+    assert bool(raw[int(MOST_SYNCOPATED.any(axis=-1) @ (1 << np.arange(16)))] == 18.0)
+
+
+def test_slow_max_syncopation_enumeration_equals_the_constant() -> None:
+    """SLOW (~5-10 s): _max_syncopation() loops over all 65536 bars in Python, one at a time."""
+    assert _max_syncopation() == _MAX_SYNCOPATION
