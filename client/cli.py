@@ -84,7 +84,14 @@ def run_play(args: argparse.Namespace) -> int:
 
 async def _play(port: int, bots: int, seconds: float) -> int:
     try:
-        server, code, bound = await server_main.open_server("127.0.0.1", port, None, "", 120.0)
+        generator = server_main.make_generator("auto", None)
+    except ValueError as exc:
+        logging.getLogger(__name__).error("%s", exc)
+        return 1
+    try:
+        server, code, bound = await server_main.open_server(
+            "127.0.0.1", port, None, "", 120.0, generator
+        )
     except OSError as exc:
         logging.getLogger(__name__).error("cannot listen on port %d: %s", port, exc.strerror or exc)
         return 1

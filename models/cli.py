@@ -60,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--minutes", type=float, default=28.0, help="time budget (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.ckpt")
+    p.add_argument(
+        "--hidden", type=_positive_int, default=256, help="LSTM units (default: %(default)s)"
+    )
+    p.add_argument(
+        "--layers", type=_positive_int, default=2, help="LSTM layers (default: %(default)s)"
+    )
+    p.add_argument("--dropout", type=float, default=0.3, help="dropout (default: %(default)s)")
     p.set_defaults(run=_train)
 
     p = sub.add_parser(
@@ -137,6 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from models.data import DataError
+    from models.model import ModelConfig
     from models.train import TrainConfig, train
 
     try:
@@ -144,6 +152,7 @@ def _train(args: argparse.Namespace) -> int:
             args.data or _default_data(),
             args.out,
             args.seed,
+            model_config=ModelConfig(hidden=args.hidden, layers=args.layers, dropout=args.dropout),
             config=TrainConfig(minutes=args.minutes),
             resume=args.resume,
         )

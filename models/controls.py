@@ -4,10 +4,13 @@ All take a ``[16, 9]`` velocity array (one bar of 16th steps) or a ``[..., 16, 9
 stack of bars, and return values in 0..1 (balance: -1..1):
 
 - density: hits per step, over all 9 drums, scaled so 4 hits a step reads 1.
-- syncopation: Longuet-Higgins & Lee's measure, as Witek et al. (2014) apply it to
-  drum patterns, normalised by the most a bar can have: a note on a weak step
-  followed by silence on the next stronger step is syncopated by the difference of
-  their metrical weights (Witek's "instrument-weighted" form is left out for clarity).
+- syncopation: Longuet-Higgins & Lee's measure taken per voice, as Witek et al. (2014)
+  do for drum kits: a note on a weak step followed by silence in the same voice on
+  the next stronger step is syncopated by the difference of their metrical weights.
+  The voices are low (kick, low tom), mid (snare, mid and high tom) and high (hats,
+  cymbals); the result is their mean, each normalised by the most a bar can have.
+  Taken over all drums at once it would read 0 for nearly every real bar, because
+  some hat or other fills every strong step.
 - low/high balance: kick and low tom against cymbals and hats, (high - low) / (high + low).
 - intensity: mean velocity of the hits, / 127.
 """
@@ -26,7 +29,9 @@ CONTROL_COUNT = len(CONTROL_NAMES)
 METRIC_WEIGHTS = np.array([0, -4, -3, -4, -2, -4, -3, -4, -1, -4, -3, -4, -2, -4, -3, -4])
 
 LOW = (Drum.KICK, Drum.LOW_TOM)
+MID = (Drum.SNARE, Drum.MID_TOM, Drum.HIGH_TOM)
 HIGH = (Drum.CLOSED_HAT, Drum.OPEN_HAT, Drum.CRASH, Drum.RIDE)
+VOICES = (LOW, MID, HIGH)
 DENSITY_FULL = 4.0  # hits per step that count as "as dense as it gets"
 
 
@@ -69,7 +74,8 @@ _MAX_SYNCOPATION = 18.0  # _max_syncopation(), checked by a test (it takes a few
 
 
 def syncopation(bar: np.ndarray) -> np.ndarray:
-    return _syncopation_raw(_onsets(bar)) / _MAX_SYNCOPATION
+    per_voice = [_syncopation_raw(_onsets(bar[..., list(voice)])) for voice in VOICES]
+    return np.asarray(sum(per_voice) / (len(VOICES) * _MAX_SYNCOPATION), dtype=np.float64)
 
 
 def balance(bar: np.ndarray) -> np.ndarray:

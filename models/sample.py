@@ -80,7 +80,8 @@ def _generate_group(
         primer = np.stack([r.primer for r in requests])
         classes = torch.from_numpy(classes_of(primer))
         per_bar = bar_controls(primer)
-        cond = torch.from_numpy(control_inputs(per_bar, np.ones(per_bar.shape[:2], dtype=bool)))
+        own = np.ones(per_bar.shape[:2], dtype=bool)
+        cond = torch.from_numpy(control_inputs(per_bar, own, own))
         for t in range(primer_steps):
             control = cond[:, t] @ tables.control_w
             tables.advance(last, t % STEPS_PER_BAR, control, hs, cs)
@@ -89,8 +90,10 @@ def _generate_group(
         [r.controls if r.controls is not None else (0.0,) * CONTROL_COUNT for r in requests]
     )
     present = np.array([r.controls is not None for r in requests])
-    wanted = np.concatenate([asked, present[:, None]], axis=1).astype(np.float32)
+    flags = np.stack([present, present], axis=1)  # asked for these very bars
+    wanted = np.concatenate([asked, flags], axis=1).astype(np.float32)
     control = torch.from_numpy(wanted) @ tables.control_w
+    head_b = tables.head_b + torch.from_numpy(wanted) @ tables.head_control_w
     # Each request's random numbers come from its own generator, drawn up front.
     uniforms = torch.from_numpy(
         np.stack([np.random.default_rng(r.seed).random(steps) for r in requests])
@@ -98,7 +101,7 @@ def _generate_group(
     written = torch.zeros((batch, steps, DRUM_COUNT), dtype=torch.uint8)
     for t in range(steps):
         top = tables.advance(last, (primer_steps + t) % STEPS_PER_BAR, control, hs, cs)
-        logits = torch.addmm(tables.head_b, top, tables.head_w)
+        logits = torch.addmm(head_b, top, tables.head_w)
         probs = torch.softmax(logits.double() / temperature.unsqueeze(1), dim=1)
         last = _draw(probs, uniforms[:, t])
         struck = _MASKS[last]
@@ -133,7 +136,10 @@ class _Tables:
         self.w_hh = [weight(f"weight_hh_l{k}").T.contiguous() for k in layers]
         self.w_ih = [weight(f"weight_ih_l{k}").T.contiguous() for k in layers]
         self.bias = [weight(f"bias_ih_l{k}") + weight(f"bias_hh_l{k}") for k in layers]
-        self.head_w = model.classes.weight.detach().T.contiguous()
+        hidden = model.config.hidden
+        head = model.classes.weight.detach()
+        self.head_w = head[:, :hidden].T.contiguous()
+        self.head_control_w = head[:, hidden:].T.contiguous()
         self.head_b = model.classes.bias.detach()
 
     @staticmethod

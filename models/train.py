@@ -46,8 +46,12 @@ class TrainConfig:
     minutes: float = 25.0
     # How each bar of a crop is conditioned while training: on its own controls (what
     # play asks for), on the previous bar's (what eval gives), or on none.
-    p_current: float = 0.5
-    p_previous: float = 0.3
+    p_current: float = 0.7
+    p_previous: float = 0.2
+    # Share of crops whose last bars are swapped for another groove's: in play a body
+    # asks for a groove whatever the layer before it was, and the bars of one song
+    # never teach the model to turn when its own controls say so.
+    p_splice: float = 0.8
 
 
 # -- tensors from steps ----------------------------------------------------------
@@ -59,10 +63,15 @@ def bar_controls(steps: np.ndarray) -> np.ndarray:
     return controls(steps.reshape(b, t // STEPS_PER_BAR, STEPS_PER_BAR, DRUM_COUNT))
 
 
-def control_inputs(per_bar: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Per-bar controls ``[B, N, 4]`` and flags ``[B, N]`` -> per-step inputs ``[B, 16N, 5]``."""
+def control_inputs(per_bar: np.ndarray, present: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per-bar controls ``[B, N, 4]`` and flags ``[B, N]`` -> per-step inputs ``[B, 16N, 6]``.
+
+    ``present``: controls are given at all. ``own``: they are the bar's own (asked for
+    this very bar, as in play) rather than the previous bar's (a hint, as in eval).
+    """
     values = np.where(present[..., None], per_bar, 0.0)
-    both = np.concatenate([values, present[..., None].astype(np.float64)], axis=-1)
+    flags = np.stack([present, own & present], axis=-1).astype(np.float64)
+    both = np.concatenate([values, flags], axis=-1)
     return np.repeat(both, STEPS_PER_BAR, axis=1).astype(np.float32)
 
 
@@ -72,20 +81,44 @@ def previous_bar_controls(steps: np.ndarray) -> np.ndarray:
     shifted = np.concatenate([np.zeros_like(per_bar[:, :1]), per_bar[:, :-1]], axis=1)
     present = np.ones(per_bar.shape[:2], dtype=bool)
     present[:, 0] = False
-    return control_inputs(shifted, present)
+    return control_inputs(shifted, present, np.zeros_like(present))
+
+
+def splice(
+    crops: np.ndarray, others: np.ndarray, share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Swap the bars from a random bar on of ``share`` of the crops for ``others``' bars.
+
+    Returns the crops and a ``[B, bars]`` mask of each splice's first new bar.
+    """
+    bars = crops.shape[1] // STEPS_PER_BAR
+    out = crops.copy()
+    turns = np.zeros((len(crops), bars), dtype=bool)
+    for i in np.nonzero(rng.random(len(crops)) < share)[0]:
+        at = int(rng.integers(1, bars))
+        out[i, at * STEPS_PER_BAR :] = others[i, at * STEPS_PER_BAR :]
+        turns[i, at] = True
+    return out, turns
 
 
 def training_controls(
-    steps: np.ndarray, config: TrainConfig, rng: np.random.Generator
+    steps: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    own: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Each bar conditioned on its own controls, the previous bar's, or none, at random;
+    bars in ``own`` (``[B, bars]``) always on their own."""
     per_bar = bar_controls(steps)
     shifted = np.concatenate([np.zeros_like(per_bar[:, :1]), per_bar[:, :-1]], axis=1)
     draw = rng.random(per_bar.shape[:2])
+    if own is not None:
+        draw = np.where(own, 0.0, draw)
     use_current = draw < config.p_current
     use_previous = (draw >= config.p_current) & (draw < config.p_current + config.p_previous)
     use_previous[:, 0] = False  # the first bar of a crop has no previous bar here
     chosen = np.where(use_current[..., None], per_bar, shifted)
-    return control_inputs(chosen, use_current | use_previous)
+    return control_inputs(chosen, use_current | use_previous, use_current)
 
 
 def model_inputs(steps: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -209,9 +242,14 @@ def _save_checkpoint(
 def _load_checkpoint(
     path: Path, model: DrumLSTM, optimizer: torch.optim.Optimizer, rng: np.random.Generator
 ) -> Run:
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+    except Exception as exc:  # torch raises RuntimeError, KeyError, pickle errors...
+        raise ValueError(
+            f"{path}: cannot resume from it (another model size, or not a checkpoint): {exc}"
+        ) from exc
     rng.bit_generator.state = ckpt["numpy_rng"]
     torch.set_rng_state(ckpt["torch_rng"])
     return Run(**ckpt["run"])
@@ -266,8 +304,13 @@ def train(
         "train_steps": train_split.steps,
     }
     while True:
-        crops = random_crops(train_split.sequences, config.length, config.batch, rng)
-        ce, mse, _ = losses(model, crops, training_controls(crops, config, rng))
+        crops, turns = splice(
+            random_crops(train_split.sequences, config.length, config.batch, rng),
+            random_crops(train_split.sequences, config.length, config.batch, rng),
+            config.p_splice,
+            rng,
+        )
+        ce, mse, _ = losses(model, crops, training_controls(crops, config, rng, turns))
         optimizer.zero_grad()
         (ce + VELOCITY_WEIGHT * mse).backward()  # type: ignore[no-untyped-call]
         nn.utils.clip_grad_norm_(model.parameters(), config.clip)

@@ -1,8 +1,11 @@
 """Groove controls: exact values on hand-made bars, worked out from the module's definitions.
 
-density = hits / (16 steps * 4), capped at 1; syncopation = sum over struck steps whose next
-stronger step is silent of the weight difference, / 18; balance = (high - low) / (high + low)
-with low = kick, low tom and high = hats, crash, ride; intensity = mean hit velocity / 127.
+density = hits / (16 steps * 4), capped at 1; syncopation is taken per voice -- low (kick,
+low tom), mid (snare, mid tom, high tom), high (hats, crash, ride): the raw LHL of a voice is
+the sum over its struck steps whose next stronger step is silent *in that voice* of the weight
+difference, and syncopation = (raw low + raw mid + raw high) / (3 * 18), i.e. / 54;
+balance = (high - low) / (high + low) with the same low and high voices; intensity = mean hit
+velocity / 127.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from models.controls import (
     CONTROL_COUNT,
     CONTROL_NAMES,
     METRIC_WEIGHTS,
+    VOICES,
     _max_syncopation,
     _syncopation_raw,
     balance,
@@ -45,10 +49,23 @@ ROCK = bar(
         Drum.CLOSED_HAT: {t: 64 for t in range(0, 16, 2)},
     }
 )
+# The rock beat with the kick anticipating beat 3: on step 7 instead of 8. A hat still
+# sounds on step 8, so the onsets of all drums together fill every even step.
+ANTICIPATED = bar(
+    {
+        Drum.KICK: {0: 100, 7: 100},
+        Drum.SNARE: {4: 90, 12: 90},
+        Drum.CLOSED_HAT: {t: 64 for t in range(0, 16, 2)},
+    }
+)
 OFF_BEATS = bar({Drum.CLOSED_HAT: {t: 80 for t in range(1, 16, 2)}})
-# The most syncopated onsets under the module's measure (found by enumerating all 65536):
+# The most syncopated onsets of one voice under LHL (found by enumerating all 65536):
 # 1->2 (1) + 3->4 (2) + 6->8 (2) + 7->8 (3) + 9->10 (1) + 11->12 (2) + 14->0 (3) + 15->0 (4) = 18.
-MOST_SYNCOPATED = bar({Drum.SNARE: {t: 100 for t in (1, 3, 6, 7, 9, 11, 14, 15)}})
+MOST_SYNCOPATED_STEPS = (1, 3, 6, 7, 9, 11, 14, 15)
+# ... struck in all three voices at once, so each voice reads 18.
+MOST_SYNCOPATED = bar(
+    {drum: {t: 100 for t in MOST_SYNCOPATED_STEPS} for drum in (Drum.KICK, Drum.SNARE, Drum.RIDE)}
+)
 CYMBALS = bar({Drum.CRASH: {0: 120}, Drum.RIDE: {4: 70, 8: 70, 12: 70}})
 KICK_ONLY = bar({Drum.KICK: {0: 110, 6: 90, 10: 100}})
 
@@ -78,28 +95,59 @@ def test_four_on_the_floor() -> None:
     assert controls(FOUR_ON_THE_FLOOR).tolist() == [4 / 64, 0.0, -1.0, 100 / 127]
 
 
+def test_the_voices_split_the_nine_drums_into_low_mid_and_high() -> None:
+    assert VOICES == (
+        (Drum.KICK, Drum.LOW_TOM),
+        (Drum.SNARE, Drum.MID_TOM, Drum.HIGH_TOM),
+        (Drum.CLOSED_HAT, Drum.OPEN_HAT, Drum.CRASH, Drum.RIDE),
+    )
+    assert sorted(drum for voice in VOICES for drum in voice) == list(Drum)
+
+
 def test_a_plain_rock_beat() -> None:
-    # 2 kicks + 2 snares + 8 hats = 12 hits, all on even steps: every even step's next
-    # stronger step (4, 8, 0, 12, 0, 0) is struck, so nothing syncopates.
+    # 2 kicks + 2 snares + 8 hats = 12 hits, all on even steps.
     assert float(density(ROCK)) == 12 / 64
-    assert float(syncopation(ROCK)) == 0.0
+    # low, kicks on 0 and 8: 0 never syncopates, 8 -> 0 (wrapping) is struck: 0.
+    # mid, snares on 4 and 12: 4 -> 8 (-2 to -1) is silent in the mid voice: 1;
+    #   12 -> 0 (-2 to 0) is silent too: 2. Raw 3: the backbeat lands off the kick's steps.
+    # high, hats on every even step: 2 -> 4, 4 -> 8, 6 -> 8, 8 -> 0, 10 -> 12, 12 -> 0,
+    #   14 -> 0 are all struck: 0.
+    assert float(syncopation(ROCK)) == (0 + 3 + 0) / 54
     # low: 2 kicks; high: 8 hats; the snare is neither.
     assert float(balance(ROCK)) == (8 - 2) / (8 + 2)
     total = 2 * 100 + 2 * 90 + 8 * 64
     assert float(intensity(ROCK)) == pytest.approx(total / 12 / 127, rel=1e-15)
     assert controls(ROCK).tolist() == pytest.approx(
-        [0.1875, 0.0, 0.6, 892 / 12 / 127], rel=1e-15, abs=0
+        [0.1875, 3 / 54, 0.6, 892 / 12 / 127], rel=1e-15, abs=0
     )
+
+
+def test_a_kick_anticipating_beat_3_syncopates_although_every_strong_step_sounds() -> None:
+    # Over all drums at once the hats fill every even step, so nothing syncopates: the old,
+    # all-drums measure read 0 for this bar, as it does for nearly every real one.
+    onsets = ANTICIPATED.any(axis=-1)
+    assert bool(onsets[::2].all())
+    assert float(_syncopation_raw(onsets)) == 0.0
+    # Per voice: low, kicks on 0 and 7: 7 -> 8 (-4 to -1) is silent in the low voice: 3.
+    # mid, snares on 4 and 12, as in ROCK: 1 + 2 = 3. high, hats on every even step: 0.
+    assert float(syncopation(ANTICIPATED)) == (3 + 3 + 0) / 54
+    assert float(syncopation(ANTICIPATED)) > float(syncopation(ROCK)) == 3 / 54
+    # Without the snare, the anticipation alone: 3 / 54 > 0.
+    kick_and_hats = ANTICIPATED.copy()
+    kick_and_hats[:, Drum.SNARE] = 0
+    assert float(_syncopation_raw(kick_and_hats.any(axis=-1))) == 0.0
+    assert float(syncopation(kick_and_hats)) == 3 / 54 > 0
 
 
 def test_hits_on_every_off_beat_sixteenth() -> None:
     # Each odd step's next stronger step is even, hence silent: 1->2 (-4 to -3) 1,
-    # 3->4 2, 5->6 1, 7->8 3, 9->10 1, 11->12 2, 13->14 1, 15->0 (wrapping) 4: 15 in all.
+    # 3->4 2, 5->6 1, 7->8 3, 9->10 1, 11->12 2, 13->14 1, 15->0 (wrapping) 4: 15 in all,
+    # all in the high voice (closed hat); low and mid are silent and read 0.
     gaps = [1, 2, 1, 3, 1, 2, 1, 4]
     assert float(_syncopation_raw(OFF_BEATS.any(axis=-1))) == sum(gaps) == 15
-    assert float(syncopation(OFF_BEATS)) == pytest.approx(15 / 18, rel=1e-15)
+    assert float(syncopation(OFF_BEATS)) == (0 + 0 + 15) / 54
     assert controls(OFF_BEATS).tolist() == pytest.approx(
-        [8 / 64, 15 / 18, 1.0, 80 / 127], rel=1e-15, abs=0
+        [8 / 64, 15 / 54, 1.0, 80 / 127], rel=1e-15, abs=0
     )
 
 
@@ -127,24 +175,52 @@ def test_hits_on_every_off_beat_sixteenth() -> None:
 def test_one_note_alone_syncopates_by_the_gap_to_its_next_stronger_step(
     step: int, gap: int
 ) -> None:
-    alone = bar({Drum.SNARE: {step: 100}})
-    assert float(syncopation(alone)) == gap / 18
+    row = np.zeros(16, dtype=bool)
+    row[step] = True
+    assert float(_syncopation_raw(row)) == gap
+    # The note's voice reads the gap, the two silent voices 0: gap / (3 * 18). The voices
+    # are symmetric, so it is the same whichever of the 9 drums plays it.
+    for drum in Drum:
+        alone = bar({drum: {step: 100}})
+        assert (drum.name, float(syncopation(alone))) == (drum.name, gap / 54)
 
 
-@pytest.mark.parametrize("step", [8, 12, 14, 15])
-def test_a_struck_downbeat_cancels_the_wrapping_syncopation(step: int) -> None:
-    assert float(syncopation(bar({Drum.SNARE: {step: 100}, Drum.KICK: {0: 100}}))) == 0.0
+@pytest.mark.parametrize(("step", "gap"), [(8, 1), (12, 2), (14, 3), (15, 4)])
+def test_a_struck_downbeat_cancels_the_wrapping_syncopation_in_its_own_voice_only(
+    step: int, gap: int
+) -> None:
+    # The same drum, or another of the same voice (snare and mid tom are both mid), on the
+    # downbeat: step -> 0 is struck, nothing syncopates.
+    assert float(syncopation(bar({Drum.SNARE: {0: 100, step: 100}}))) == 0.0
+    assert float(syncopation(bar({Drum.SNARE: {step: 100}, Drum.MID_TOM: {0: 100}}))) == 0.0
+    # A kick (low) or a crash (high) on the downbeat leaves the mid voice's 0 silent.
+    assert float(syncopation(bar({Drum.SNARE: {step: 100}, Drum.KICK: {0: 100}}))) == gap / 54
+    assert float(syncopation(bar({Drum.SNARE: {step: 100}, Drum.CRASH: {0: 100}}))) == gap / 54
 
 
-def test_syncopation_counts_onsets_not_drums() -> None:
-    # Three drums on step 15 are one onset; a ride on the downbeat silences nothing else.
+def test_notes_of_one_voice_count_once_notes_of_two_voices_count_in_each() -> None:
     one = bar({Drum.SNARE: {15: 100}})
-    three = bar({Drum.SNARE: {15: 100}, Drum.CRASH: {15: 30}, Drum.LOW_TOM: {15: 1}})
-    assert float(syncopation(three)) == float(syncopation(one)) == 4 / 18
+    # Snare, mid tom and high tom on step 15 are one onset of the mid voice: 4.
+    same_voice = bar({Drum.SNARE: {15: 100}, Drum.MID_TOM: {15: 30}, Drum.HIGH_TOM: {15: 1}})
+    assert float(syncopation(same_voice)) == float(syncopation(one)) == 4 / 54
+    # Snare (mid) and crash (high) on step 15: 15 -> 0 is silent in both voices, 4 + 4.
+    two_voices = bar({Drum.SNARE: {15: 100}, Drum.CRASH: {15: 30}})
+    assert float(syncopation(two_voices)) == (0 + 4 + 4) / 54
+    # ... and a low tom too: 4 in each of the three voices.
+    three_voices = bar({Drum.SNARE: {15: 100}, Drum.CRASH: {15: 30}, Drum.LOW_TOM: {15: 1}})
+    assert float(syncopation(three_voices)) == (4 + 4 + 4) / 54
+    # A ride on the downbeat silences the high voice's 15 -> 0 only.
+    three_voices[0, Drum.RIDE] = 70
+    assert float(syncopation(three_voices)) == (4 + 4 + 0) / 54
 
 
 def test_the_most_syncopated_bar_reads_one() -> None:
+    # 18 in each of the three voices: (18 + 18 + 18) / 54.
     assert float(syncopation(MOST_SYNCOPATED)) == 1.0
+    # The same steps in one voice only (the snare) read 18 / 54 = 1 / 3.
+    one_voice = MOST_SYNCOPATED.copy()
+    one_voice[:, [Drum.KICK, Drum.RIDE]] = 0
+    assert float(syncopation(one_voice)) == 18 / 54
 
 
 def test_only_cymbals_balance_high() -> None:

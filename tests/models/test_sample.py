@@ -83,3 +83,25 @@ def test_bad_requests_are_refused_with_the_reason(kwargs: dict[str, object], mes
     with pytest.raises(ValueError) as refused:
         LayerRequest(**args)  # type: ignore[arg-type]
     assert str(refused.value) == message
+
+
+def test_the_fast_stepping_path_computes_what_the_model_computes(model: DrumLSTM) -> None:
+    from models.model import START
+    from models.sample import _tables
+
+    rng = np.random.default_rng(0)
+    classes = torch.from_numpy(rng.integers(0, 512, (3, 20)))
+    previous = torch.cat([torch.full((3, 1), START), classes[:, :-1]], dim=1)
+    positions = (torch.arange(20) % 16).expand(3, 20)
+    controls = torch.from_numpy(rng.random((3, 6)).astype(np.float32))
+    with torch.no_grad():
+        logits, _, _ = model(previous, positions, controls[:, None, :].expand(3, 20, 6))
+        tables = _tables(model)
+        zeros = torch.zeros(3, model.config.hidden)
+        hs, cs = [zeros] * model.config.layers, [zeros] * model.config.layers
+        control = controls @ tables.control_w
+        head_b = tables.head_b + controls @ tables.head_control_w
+        for t in range(20):
+            top = tables.advance(previous[:, t], t % 16, control, hs, cs)
+            stepped = torch.addmm(head_b, top, tables.head_w)
+            assert torch.allclose(stepped, logits[:, t], atol=1e-5)

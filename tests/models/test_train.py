@@ -63,3 +63,32 @@ def test_junk_weights_are_a_clear_error(tmp_path: Path) -> None:
         load_weights(wrong)
     with pytest.raises(FileNotFoundError):
         load_weights(tmp_path / "missing.pt")
+
+
+def test_resuming_a_checkpoint_of_another_size_is_a_clear_error(tmp_path: Path) -> None:
+    data = make_groove_folder(tmp_path / "gmd")
+    out = tmp_path / "m.pt"
+    train(data, out, seed=1, model_config=SMALL, config=QUICK, max_steps=10, progress=False)
+    bigger = ModelConfig(hidden=48, layers=1, embed=8, dropout=0.0)
+    with pytest.raises(ValueError, match=r"m\.pt\.ckpt: cannot resume from it"):
+        train(data, out, seed=1, model_config=bigger, config=QUICK, max_steps=20, resume=True,
+              progress=False)  # fmt: skip
+
+
+def test_splice_swaps_the_bars_from_a_random_bar_on_and_marks_the_turn() -> None:
+    import numpy as np
+
+    from models.train import splice
+
+    crops = np.zeros((6, 64, 9), dtype=np.uint8)
+    others = np.full((6, 64, 9), 7, dtype=np.uint8)
+    out, turns = splice(crops, others, 1.0, np.random.default_rng(0))
+    assert turns.shape == (6, 4)
+    assert (turns.sum(axis=1) == 1).all()
+    for crop, turn in zip(out, turns, strict=True):
+        at = int(np.argmax(turn))
+        assert at >= 1  # never the first bar: there must be a before to turn from
+        assert (crop[: at * 16] == 0).all() and (crop[at * 16 :] == 7).all()
+    untouched, none = splice(crops, others, 0.0, np.random.default_rng(0))
+    assert (untouched == 0).all() and not none.any()
+    assert (crops == 0).all()  # the input is not changed in place
