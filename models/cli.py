@@ -45,6 +45,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_weights(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=DEFAULT_WEIGHTS,
+        help="model weights (default: the shipped ones)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     data_help = "Groove MIDI Dataset folder with info.csv (default: ../shared/data/groove)"
@@ -75,12 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Write BARS bars of drums under the asked groove controls, primed by a "
         "grid, dice or a MIDI file, and save them as General MIDI drums.",
     )
-    p.add_argument(
-        "--weights",
-        type=Path,
-        default=DEFAULT_WEIGHTS,
-        help="model weights (default: the shipped ones)",
-    )
+    _add_weights(p)
     p.add_argument(
         "--density",
         type=_unit,
@@ -125,12 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="training split for the n-gram (default: ../shared/data/groove)",
     )
-    p.add_argument(
-        "--weights",
-        type=Path,
-        default=DEFAULT_WEIGHTS,
-        help="model weights (default: the shipped ones)",
-    )
+    _add_weights(p)
     p.add_argument(
         "--settings",
         type=_positive_int,

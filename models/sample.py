@@ -81,10 +81,10 @@ def _generate_group(
         classes = torch.from_numpy(classes_of(primer))
         per_bar = bar_controls(primer)
         own = np.ones(per_bar.shape[:2], dtype=bool)
-        cond = torch.from_numpy(control_inputs(per_bar, own, own))
+        # The controls' share of the gates for every primer step, in one product.
+        controls = torch.from_numpy(control_inputs(per_bar, own, own)) @ tables.control_w
         for t in range(primer_steps):
-            control = cond[:, t] @ tables.control_w
-            tables.advance(last, t % STEPS_PER_BAR, control, hs, cs)
+            tables.advance(last, t % STEPS_PER_BAR, controls[:, t], hs, cs)
             last = classes[:, t]
     asked = np.array(
         [r.controls if r.controls is not None else (0.0,) * CONTROL_COUNT for r in requests]
