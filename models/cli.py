@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,18 +25,20 @@ def _default_data() -> Path:
     return DEFAULT_DATA
 
 
-def _unit(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in range 0..1, got {text}")
-    return value
+def _in_range(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high``, else the range in the error."""
+
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in range {low:g}..{high:g}, got {text}")
+        return value
+
+    return parse
 
 
-def _balance(text: str) -> float:
-    value = float(text)
-    if not -1.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in range -1..1, got {text}")
-    return value
+_unit = _in_range(0.0, 1.0)
+_balance = _in_range(-1.0, 1.0)
 
 
 def _positive_int(text: str) -> int:
@@ -51,6 +54,18 @@ def _add_weights(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=DEFAULT_WEIGHTS,
         help="model weights (default: the shipped ones)",
+    )
+
+
+def _add_steer(parser: argparse.ArgumentParser) -> None:
+    from models.controls import MAX_STEER, STEER
+
+    parser.add_argument(
+        "--steer",
+        type=_in_range(0.0, MAX_STEER),
+        default=STEER,
+        help="how hard asked syncopation is steered while sampling, 0 (the LSTM alone) "
+        "..20 (default: %(default)s, the game's)",
     )
 
 
@@ -70,12 +85,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--minutes", type=float, default=28.0, help="time budget (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.ckpt")
     p.add_argument(
-        "--hidden", type=_positive_int, default=256, help="LSTM units (default: %(default)s)"
+        "--hidden", type=_positive_int, default=128, help="LSTM units (default: %(default)s)"
+    )
+    p.add_argument(
+        "--embed",
+        type=_positive_int,
+        default=64,
+        help="class embedding size (default: %(default)s)",
     )
     p.add_argument(
         "--layers", type=_positive_int, default=2, help="LSTM layers (default: %(default)s)"
     )
     p.add_argument("--dropout", type=float, default=0.3, help="dropout (default: %(default)s)")
+    p.add_argument(
+        "--threads", type=_positive_int, default=2, help="CPU threads (default: %(default)s)"
+    )
     p.set_defaults(run=_train)
 
     p = sub.add_parser(
@@ -103,6 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bars", type=_positive_int, default=2, help="bars to write (default: %(default)s)"
     )
     p.add_argument("--temperature", type=float, default=1.0, help="0.05..3 (default: %(default)s)")
+    _add_steer(p)
     p.add_argument(
         "--bpm", type=float, default=120.0, help="tempo of the MIDI file (default: %(default)s)"
     )
@@ -137,6 +162,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="control settings to try (default: %(default)s)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    _add_steer(p)
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(run=_eval)
 
@@ -151,8 +177,10 @@ def _train(args: argparse.Namespace) -> int:
             args.data or _default_data(),
             args.out,
             args.seed,
-            model_config=ModelConfig(hidden=args.hidden, layers=args.layers, dropout=args.dropout),
-            config=TrainConfig(minutes=args.minutes),
+            model_config=ModelConfig(
+                hidden=args.hidden, layers=args.layers, embed=args.embed, dropout=args.dropout
+            ),
+            config=TrainConfig(minutes=args.minutes, threads=args.threads),
             resume=args.resume,
         )
     except (DataError, ValueError) as exc:
@@ -217,7 +245,7 @@ def _sample(args: argparse.Namespace) -> int:
         )
         controls = tuple(float(b if a is None else a) for a, b in zip(asked, base, strict=True))
     try:
-        request = LayerRequest(primer, controls, args.temperature, args.seed)
+        request = LayerRequest(primer, controls, args.temperature, args.seed, args.steer)
     except ValueError as exc:
         logger.error("%s", exc)
         return 2
@@ -242,6 +270,7 @@ def _eval(args: argparse.Namespace) -> int:
             args.train_data or _default_data(),
             args.settings,
             args.seed,
+            args.steer,
         )
     except (DataError, ValueError) as exc:
         logger.error("%s", exc)

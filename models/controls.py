@@ -13,6 +13,11 @@ stack of bars, and return values in 0..1 (balance: -1..1):
   some hat or other fills every strong step.
 - low/high balance: kick and low tom against cymbals and hats, (high - low) / (high + low).
 - intensity: mean velocity of the hits, / 127.
+
+:func:`so_far` gives the first three as they stand part-way through a bar (what
+the steps already played have delivered), so a model writing a bar can see how
+much of the asked groove is still to come; after the last step they equal the
+bar's own.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ MID = (Drum.SNARE, Drum.MID_TOM, Drum.HIGH_TOM)
 HIGH = (Drum.CLOSED_HAT, Drum.OPEN_HAT, Drum.CRASH, Drum.RIDE)
 VOICES = (LOW, MID, HIGH)
 DENSITY_FULL = 4.0  # hits per step that count as "as dense as it gets"
+# How hard the writer steers asked syncopation (weighted decoding, see models.sample):
+# chosen on the validation split, where it meets the asked syncopation while written
+# bars still overlap real ones. 0 leaves the LSTM alone.
+STEER = 3.0
+MAX_STEER = 20.0
 
 
 def _onsets(bar: np.ndarray) -> np.ndarray:
@@ -46,19 +56,12 @@ def density(bar: np.ndarray) -> np.ndarray:
 
 
 def _syncopation_raw(onsets: np.ndarray) -> np.ndarray:
-    """LHL syncopation of onset rows ``[..., 16]``; the bar wraps to its own downbeat."""
-    total = np.zeros(onsets.shape[:-1])
-    for step in range(STEPS_PER_BAR):
-        # The next step at least as strong as this one decides whether it syncopates.
-        later = [(step + k) % STEPS_PER_BAR for k in range(1, STEPS_PER_BAR + 1)]
-        stronger = (
-            next(s for s in later if METRIC_WEIGHTS[s] > METRIC_WEIGHTS[step]) if step else None
-        )
-        if stronger is None:
-            continue
-        gap = METRIC_WEIGHTS[stronger] - METRIC_WEIGHTS[step]
-        total += np.where(onsets[..., step] & ~onsets[..., stronger], gap, 0)
-    return total
+    """LHL syncopation of onset rows ``[..., 16]``; the bar wraps to its own downbeat.
+
+    A struck weak step syncopates when the next step at least as strong is silent.
+    """
+    syncopated = onsets[..., _PAIR_WEAK] & ~onsets[..., _PAIR_STRONG]
+    return np.asarray(syncopated @ _PAIR_GAPS, dtype=np.float64)
 
 
 # The most syncopated bar (steps 1, 3, 6, 7, 9, 11, 14, 15 struck), found by trying all 65536.
@@ -70,12 +73,37 @@ def _max_syncopation() -> float:
     return best
 
 
-_MAX_SYNCOPATION = 18.0  # _max_syncopation(), checked by a test (it takes a few seconds)
+MAX_SYNCOPATION = 18.0  # _max_syncopation(), checked by a test (it takes a few seconds)
+
+
+def _stronger(step: int) -> int | None:
+    """The next step at least as strong as ``step``, wrapping to the bar's own downbeat."""
+    if step == 0:
+        return None
+    later = [(step + k) % STEPS_PER_BAR for k in range(1, STEPS_PER_BAR + 1)]
+    return next(s for s in later if METRIC_WEIGHTS[s] > METRIC_WEIGHTS[step])
+
+
+# Every (weak step, its stronger step, their weight gap, the step after which both
+# are known): the pairs LHL syncopation is made of, in order of being known.
+SYNCOPATION_PAIRS: tuple[tuple[int, int, int, int], ...] = tuple(
+    sorted(
+        (
+            (w, s, int(METRIC_WEIGHTS[s] - METRIC_WEIGHTS[w]), max(w, s))
+            for w in range(STEPS_PER_BAR)
+            if (s := _stronger(w)) is not None
+        ),
+        key=lambda pair: pair[3],
+    )
+)
+_PAIR_WEAK = np.array([w for w, _, _, _ in SYNCOPATION_PAIRS])
+_PAIR_STRONG = np.array([s for _, s, _, _ in SYNCOPATION_PAIRS])
+_PAIR_GAPS = np.array([g for _, _, g, _ in SYNCOPATION_PAIRS], dtype=np.float64)
 
 
 def syncopation(bar: np.ndarray) -> np.ndarray:
     per_voice = [_syncopation_raw(_onsets(bar[..., list(voice)])) for voice in VOICES]
-    return np.asarray(sum(per_voice) / (len(VOICES) * _MAX_SYNCOPATION), dtype=np.float64)
+    return np.asarray(sum(per_voice) / (len(VOICES) * MAX_SYNCOPATION), dtype=np.float64)
 
 
 def balance(bar: np.ndarray) -> np.ndarray:
@@ -98,6 +126,98 @@ def controls(bars: np.ndarray) -> np.ndarray:
     if bars.shape[-2:] != (STEPS_PER_BAR, DRUM_COUNT):
         raise ValueError(f"bars must end in ({STEPS_PER_BAR}, {DRUM_COUNT}), got {bars.shape}")
     return np.stack([density(bars), syncopation(bars), balance(bars), intensity(bars)], axis=-1)
+
+
+SO_FAR_NAMES = CONTROL_NAMES[:3]  # density, syncopation, balance
+SO_FAR_COUNT = len(SO_FAR_NAMES)
+
+# [16 weak steps, 17 moments]: whether a weak step's syncopation is known after
+# ``t`` steps of the bar (both it and its stronger step played).
+_KNOWN_AFTER = np.zeros((STEPS_PER_BAR, STEPS_PER_BAR + 1))
+_GAPS = np.zeros(STEPS_PER_BAR)
+_PARTNER = np.zeros(STEPS_PER_BAR, dtype=np.int64)  # the downbeat has none: its gap is 0
+for _weak, _strong, _gap, _known in SYNCOPATION_PAIRS:
+    _KNOWN_AFTER[_weak, _known + 1 :] = 1.0
+    _GAPS[_weak] = _gap
+    _PARTNER[_weak] = _strong
+
+
+def so_far(bars: np.ndarray) -> np.ndarray:
+    """``[..., 17, 3]``: density, syncopation and balance of each bar's first ``t`` steps.
+
+    Row ``t`` counts steps ``0..t-1`` only, so row 0 is all zeros and row 16 is the
+    bar's own :func:`controls` (their first three). Syncopation counts a weak step
+    once its stronger step has been played too.
+    """
+    if bars.shape[-2:] != (STEPS_PER_BAR, DRUM_COUNT):
+        raise ValueError(f"bars must end in ({STEPS_PER_BAR}, {DRUM_COUNT}), got {bars.shape}")
+    hits = bars > 0
+    lead = [(0, 0)] * (bars.ndim - 2) + [(1, 0)]
+
+    def running(per_step: np.ndarray) -> np.ndarray:  # [..., 16] -> [..., 17] sums so far
+        return np.asarray(np.pad(per_step, lead).cumsum(axis=-1), dtype=np.float64)
+
+    count = running(hits.sum(axis=-1))
+    low = running(hits[..., list(LOW)].sum(axis=-1))
+    high = running(hits[..., list(HIGH)].sum(axis=-1))
+    total = np.zeros(count.shape)
+    for voice in VOICES:
+        onsets = np.asarray(hits[..., list(voice)].any(axis=-1))  # [..., 16]
+        syncopated = onsets & ~onsets[..., _PARTNER]
+        total += (syncopated * _GAPS) @ _KNOWN_AFTER
+    return so_far_from_counts(count, total, low, high)
+
+
+# Per step of a bar: the weight gap a hit earns when its stronger step (the bar's own
+# downbeat) has sounded already -- silent there, the hit syncopates at once -- and
+# the weak steps whose stronger step it is, with their gaps: silence here makes them
+# syncopate.
+HIT_GAP = np.zeros(STEPS_PER_BAR)
+PENDING: list[list[tuple[int, int]]] = [[] for _ in range(STEPS_PER_BAR)]
+for _weak, _strong, _gap, _known in SYNCOPATION_PAIRS:
+    if _strong < _weak:
+        HIT_GAP[_weak] = _gap
+    else:
+        PENDING[_strong].append((_weak, _gap))
+_PENDING_GAPS = np.zeros((STEPS_PER_BAR, STEPS_PER_BAR))  # [strong step, weak step]
+for _strong, _pairs in enumerate(PENDING):
+    for _weak, _gap in _pairs:
+        _PENDING_GAPS[_strong, _weak] = _gap
+
+
+def syncopation_gains(bars: np.ndarray) -> np.ndarray:
+    """``[..., 16, 2, 3]``: what each step can still do to its bar's syncopation, per voice.
+
+    For step ``t`` and each voice (low, mid, high), given steps ``0..t-1``: ``[0]`` the
+    syncopation a hit in that voice would add now, ``[1]`` what silence in it would
+    add now, both in :func:`syncopation` units. So the bar-so-far syncopation grows
+    from step ``t`` to ``t + 1`` by the sum over voices of ``[0]`` where the voice
+    sounds and ``[1]`` where it is silent (a test holds this for any bar).
+    """
+    if bars.shape[-2:] != (STEPS_PER_BAR, DRUM_COUNT):
+        raise ValueError(f"bars must end in ({STEPS_PER_BAR}, {DRUM_COUNT}), got {bars.shape}")
+    hits = bars > 0
+    onsets = np.stack([hits[..., list(v)].any(axis=-1) for v in VOICES], axis=-1)  # [..., 16, 3]
+    silent_downbeat = ~onsets[..., :1, :]  # [..., 1, 3]
+    hit = HIT_GAP[:, None] * silent_downbeat
+    pending = np.einsum("sw,...wv->...sv", _PENDING_GAPS, onsets.astype(np.float64))
+    return np.stack([hit, pending], axis=-2) / (len(VOICES) * MAX_SYNCOPATION)
+
+
+def so_far_from_counts(
+    hits: np.ndarray, syncopation_gaps: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """``[..., 3]`` bar-so-far values from running counts: hits, summed LHL gaps of the
+    known syncopations over all voices, low-side and high-side hits."""
+    both = low + high
+    return np.stack(
+        [
+            np.minimum(1.0, hits / (STEPS_PER_BAR * DENSITY_FULL)),
+            syncopation_gaps / (len(VOICES) * MAX_SYNCOPATION),
+            np.where(both > 0, (high - low) / np.maximum(both, 1), 0.0),
+        ],
+        axis=-1,
+    )
 
 
 def sequence_controls(steps: np.ndarray) -> np.ndarray:

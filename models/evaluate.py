@@ -8,7 +8,9 @@ The figures (the last line of ``--json`` output is one JSON object):
 - ``ngram_bits_per_step`` of the bar-aware back-off n-gram fitted on the training split;
 - ``density_spearman`` / ``syncopation_spearman``: rank correlation between the
   controls asked for and those of the 2-bar layers written, over ``settings`` asks
-  (each the controls of a random real bar, written after two unrelated real bars);
+  (each the controls of a random real bar, written after two unrelated real bars),
+  written as the game writes them (asked syncopation steered at ``steer``; 0 for the
+  LSTM alone);
 - ``density_overlap`` / ``syncopation_overlap``: overlapping area (MGEval) of the
   distributions of those written bars and the folder's real bars.
 """
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.controls import CONTROL_NAMES, sequence_controls
+from models.controls import CONTROL_NAMES, STEER, sequence_controls
 from models.data import Split, load_split
 from models.metrics import overlap_area, spearman
 from models.model import DrumLSTM
@@ -45,7 +47,12 @@ def eval_split(data: Path) -> Split:
 
 
 def controllability(
-    model: DrumLSTM, split: Split, settings: int, seed: int, temperature: float = 1.0
+    model: DrumLSTM,
+    split: Split,
+    settings: int,
+    seed: int,
+    temperature: float = 1.0,
+    steer: float = STEER,
 ) -> dict[str, float]:
     """Ask for random real-bar controls after an unrelated real primer; compare what comes.
 
@@ -69,7 +76,7 @@ def controllability(
         j, end = pairs[p]
         primer = split.sequences[j][(end - 2) * STEPS_PER_BAR : end * STEPS_PER_BAR]
         requests.append(
-            LayerRequest(primer, tuple(float(v) for v in wanted), temperature, seed + n)
+            LayerRequest(primer, tuple(float(v) for v in wanted), temperature, seed + n, steer)
         )
         asked.append(wanted)
     written = generate(model, requests)
@@ -88,7 +95,12 @@ def controllability(
 
 
 def run_eval(
-    model: DrumLSTM, data: Path, train_data: Path, settings: int = 256, seed: int = 0
+    model: DrumLSTM,
+    data: Path,
+    train_data: Path,
+    settings: int = 256,
+    seed: int = 0,
+    steer: float = STEER,
 ) -> dict[str, Any]:
     split = eval_split(data)
     if not split.sequences:
@@ -106,7 +118,8 @@ def run_eval(
         # A constant sample has no rank correlation: null, not NaN, in JSON.
         **{
             k: round(v, 4) if math.isfinite(v) else None
-            for k, v in controllability(model, split, settings, seed).items()
+            for k, v in controllability(model, split, settings, seed, steer=steer).items()
         },
         "settings": settings,
+        "steer": steer,
     }

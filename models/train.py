@@ -3,7 +3,8 @@
 ``posejam model train --data DIR --out PATH [--seed N] [--minutes M] [--resume]``
 trains on the ``train`` split, measures bits per step on ``validation`` every
 ``--eval-every`` steps (controls taken from the previous bar, as ``eval`` does),
-keeps the best weights, stops when validation has not improved for ``--patience``
+keeps the best weights, halves the learning rate when validation has not improved
+for ``plateau`` evaluations, stops when it has not improved for ``patience``
 evaluations, and writes the weights (``PATH``), a checkpoint to resume from
 (``PATH.ckpt``) and the training curve (``PATH.png``).
 """
@@ -22,10 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.controls import controls
 from models.data import Split, load_split, random_crops
-from models.encoding import classes_of
-from models.model import START, DrumLSTM, ModelConfig
+from models.inputs import (
+    bar_controls,
+    conditions,
+    control_inputs,
+    model_inputs,
+    previous_bar_controls,
+)
+from models.model import DrumLSTM, ModelConfig
 from shared.drums import DRUM_COUNT, STEPS_PER_BAR
 
 logger = logging.getLogger(__name__)
@@ -42,62 +48,43 @@ class TrainConfig:
     weight_decay: float = 1e-4
     clip: float = 1.0
     eval_every: int = 50
-    patience: int = 8
+    plateau: int = 3  # evaluations without a new best before the learning rate halves
+    patience: int = 10  # ... and before training stops
+    threads: int = 2
     minutes: float = 25.0
     # How each bar of a crop is conditioned while training: on its own controls (what
     # play asks for), on the previous bar's (what eval gives), or on none.
     p_current: float = 0.7
     p_previous: float = 0.2
-    # Share of crops whose last bars are swapped for another groove's: in play a body
-    # asks for a groove whatever the layer before it was, and the bars of one song
+    # Chance that a bar turns to another groove (one of ``sources`` crops): in play a
+    # body asks for a groove whatever the layer before it was, and the bars of one song
     # never teach the model to turn when its own controls say so.
-    p_splice: float = 0.8
+    p_turn: float = 0.3
+    sources: int = 4
 
 
-# -- tensors from steps ----------------------------------------------------------
-
-
-def bar_controls(steps: np.ndarray) -> np.ndarray:
-    """``[B, T, 9]`` steps (T a whole number of bars) -> ``[B, T / 16, 4]`` controls."""
-    b, t, _ = steps.shape
-    return controls(steps.reshape(b, t // STEPS_PER_BAR, STEPS_PER_BAR, DRUM_COUNT))
-
-
-def control_inputs(per_bar: np.ndarray, present: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Per-bar controls ``[B, N, 4]`` and flags ``[B, N]`` -> per-step inputs ``[B, 16N, 6]``.
-
-    ``present``: controls are given at all. ``own``: they are the bar's own (asked for
-    this very bar, as in play) rather than the previous bar's (a hint, as in eval).
-    """
-    values = np.where(present[..., None], per_bar, 0.0)
-    flags = np.stack([present, own & present], axis=-1).astype(np.float64)
-    both = np.concatenate([values, flags], axis=-1)
-    return np.repeat(both, STEPS_PER_BAR, axis=1).astype(np.float32)
-
-
-def previous_bar_controls(steps: np.ndarray) -> np.ndarray:
-    """The eval protocol: each bar conditioned on the bar before it, the first on nothing."""
-    per_bar = bar_controls(steps)
-    shifted = np.concatenate([np.zeros_like(per_bar[:, :1]), per_bar[:, :-1]], axis=1)
-    present = np.ones(per_bar.shape[:2], dtype=bool)
-    present[:, 0] = False
-    return control_inputs(shifted, present, np.zeros_like(present))
+# -- training batches ----------------------------------------------------------
 
 
 def splice(
-    crops: np.ndarray, others: np.ndarray, share: float, rng: np.random.Generator
+    sources: np.ndarray, p_turn: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Swap the bars from a random bar on of ``share`` of the crops for ``others``' bars.
+    """Crops that turn to another groove at bar lines: ``[K, B, T, 9]`` sources -> ``[B, T, 9]``.
 
-    Returns the crops and a ``[B, bars]`` mask of each splice's first new bar.
+    Each crop starts in its first source; from its second bar on, each bar turns to
+    another of the K sources with probability ``p_turn`` (the bars stay where they
+    are in their own crop). Returns the crops and a ``[B, bars]`` mask of the turns.
     """
-    bars = crops.shape[1] // STEPS_PER_BAR
-    out = crops.copy()
-    turns = np.zeros((len(crops), bars), dtype=bool)
-    for i in np.nonzero(rng.random(len(crops)) < share)[0]:
-        at = int(rng.integers(1, bars))
-        out[i, at * STEPS_PER_BAR :] = others[i, at * STEPS_PER_BAR :]
-        turns[i, at] = True
+    count, batch, steps, _ = sources.shape
+    bars = steps // STEPS_PER_BAR
+    turns = np.zeros((batch, bars), dtype=bool)
+    turns[:, 1:] = rng.random((batch, bars - 1)) < p_turn
+    which = np.zeros((batch, bars), dtype=np.int64)
+    for bar in range(1, bars):
+        other = (which[:, bar - 1] + rng.integers(1, count, batch)) % count
+        which[:, bar] = np.where(turns[:, bar], other, which[:, bar - 1])
+    per_step = np.repeat(which, STEPS_PER_BAR, axis=1)
+    out = sources[per_step, np.arange(batch)[:, None], np.arange(steps)[None, :]]
     return out, turns
 
 
@@ -121,24 +108,16 @@ def training_controls(
     return control_inputs(chosen, use_current | use_previous, use_current)
 
 
-def model_inputs(steps: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Previous classes, positions and target classes of ``[B, T, 9]`` steps."""
-    targets = classes_of(steps)
-    previous = np.concatenate([np.full((len(steps), 1), START), targets[:, :-1]], axis=1)
-    positions = np.broadcast_to(np.arange(steps.shape[1]) % STEPS_PER_BAR, targets.shape)
-    return (
-        torch.from_numpy(previous),
-        torch.from_numpy(np.ascontiguousarray(positions)),
-        torch.from_numpy(targets),
-    )
-
-
 def losses(
     model: DrumLSTM, steps: np.ndarray, cond: np.ndarray, mask: np.ndarray | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean class cross-entropy (nats), velocity MSE, and per-step NLL [B, T]."""
-    previous, positions, targets = model_inputs(steps)
-    logits, hidden, _ = model(previous, positions, torch.from_numpy(cond))
+    """Mean class cross-entropy (nats), velocity MSE, and per-step NLL [B, T].
+
+    ``cond``: each step's controls and their flags, ``[B, T, 6]``.
+    """
+    previous, lookback, positions, targets = model_inputs(steps)
+    cond9 = torch.from_numpy(conditions(steps, cond))
+    logits, hidden, _ = model(previous, lookback, positions, cond9)
     nll = nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
     weight = torch.ones_like(nll) if mask is None else torch.from_numpy(mask).float()
     ce = (nll * weight).sum() / weight.sum()
@@ -166,9 +145,9 @@ def evaluate(model: DrumLSTM, split: Split, batch: int = 32) -> dict[str, float]
         for i, s in enumerate(group):
             steps[i, : len(s)] = s
             mask[i, : len(s)] = True
-        previous, positions, targets = model_inputs(steps)
-        cond = torch.from_numpy(previous_bar_controls(steps))
-        logits, _, _ = model(previous, positions, cond)
+        previous, lookback, positions, targets = model_inputs(steps)
+        cond = torch.from_numpy(conditions(steps, previous_bar_controls(steps)))
+        logits, _, _ = model(previous, lookback, positions, cond)
         nll = nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
         m = torch.from_numpy(mask)
         total_bits += float((nll * m).sum()) / LN2
@@ -214,7 +193,9 @@ class Run:
 
     step: int = 0
     best: float = math.inf
-    stale: int = 0
+    stale: int = 0  # evaluations since the best
+    flat: int = 0  # evaluations since the best or the last halving
+    lr: float = 0.0  # the learning rate now (0: not started)
     elapsed: float = 0.0
     running: float = 0.0  # a running mean of the training bits per step
     history: list[dict[str, float]] = field(default_factory=list)
@@ -266,6 +247,23 @@ def _show(run: Run, steps_per_epoch: int) -> None:
     sys.stderr.flush()
 
 
+def _record(
+    run: Run, result: dict[str, float], config: TrainConfig, optimizer: torch.optim.Optimizer
+) -> bool:
+    """Book a validation result: True for a new best; halve the rate on a plateau."""
+    if result["bits_per_step"] < run.best:
+        run.best, run.stale, run.flat = result["bits_per_step"], 0, 0
+        return True
+    run.stale += 1
+    run.flat += 1
+    if run.flat >= config.plateau:
+        run.lr, run.flat = run.lr / 2, 0
+        for group in optimizer.param_groups:
+            group["lr"] = run.lr
+        logger.info("validation is flat: learning rate now %.2g", run.lr)
+    return False
+
+
 def train(
     data: Path,
     out: Path,
@@ -278,7 +276,7 @@ def train(
 ) -> dict[str, Any]:
     config = config or TrainConfig()
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(config.threads)
     rng = np.random.default_rng(seed)
     train_split, valid_split = load_split(data, "train"), load_split(data, "validation")
     for split in (train_split, valid_split):
@@ -294,6 +292,9 @@ def train(
     if resume and ckpt_path.exists():
         run = _load_checkpoint(ckpt_path, model, optimizer, rng)
         logger.info("resumed at step %d (best %.3f bits/step)", run.step, run.best)
+    run.lr = run.lr or config.lr
+    for group in optimizer.param_groups:
+        group["lr"] = run.lr
     steps_per_epoch = max(1, train_split.steps // (config.batch * config.length))
     started = time.monotonic() - run.elapsed
     meta = {
@@ -304,12 +305,13 @@ def train(
         "train_steps": train_split.steps,
     }
     while True:
-        crops, turns = splice(
-            random_crops(train_split.sequences, config.length, config.batch, rng),
-            random_crops(train_split.sequences, config.length, config.batch, rng),
-            config.p_splice,
-            rng,
+        sources = np.stack(
+            [
+                random_crops(train_split.sequences, config.length, config.batch, rng)
+                for _ in range(config.sources)
+            ]
         )
+        crops, turns = splice(sources, config.p_turn, rng)
         ce, mse, _ = losses(model, crops, training_controls(crops, config, rng, turns))
         optimizer.zero_grad()
         (ce + VELOCITY_WEIGHT * mse).backward()  # type: ignore[no-untyped-call]
@@ -332,10 +334,10 @@ def train(
                     "minutes": run.elapsed / 60,
                     "train_bits": run.running,
                     "valid_bits": result["bits_per_step"],
+                    "lr": run.lr,
                 }
             )
-            if result["bits_per_step"] < run.best:
-                run.best, run.stale = result["bits_per_step"], 0
+            if _record(run, result, config, optimizer):
                 save_weights(
                     model,
                     out,
@@ -346,8 +348,6 @@ def train(
                         "valid_accuracy": result["accuracy"],
                     },
                 )
-            else:
-                run.stale += 1
             _save_checkpoint(ckpt_path, model, optimizer, run, rng)
             plot_curve(run.history, out.with_suffix(".png"))
             if run.stale >= config.patience:

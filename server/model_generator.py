@@ -12,23 +12,19 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from models.sample import LayerRequest, generate
 from models.train import load_weights
 from server.generator import GenerationRequest, pattern_from_dice, pattern_from_grid
-from shared.drums import DRUM_COUNT, LAYER_STEPS, Pattern, make_pattern
+from shared.drums import DRUM_COUNT, LAYER_STEPS, Pattern
 from shared.messages import SeedSource
 
 logger = logging.getLogger(__name__)
-
-# torch says this whenever oneDNN is switched, on any CPU: it is not about us.
-warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
 
 
 class ModelGenerator:
@@ -60,8 +56,8 @@ class ModelGenerator:
             LayerRequest(self._primer(r), r.controls, self.temperature, next(self._seeds))
             for r in requests
         ]
-        torch.set_num_threads(self.threads)
-        # At one thread oneDNN's LSTM path is about twice as slow as the plain one.
-        with torch.backends.mkldnn.flags(enabled=False):
+        # The writer is numpy: its matrix products run on as many BLAS threads as given.
+        with threadpool_limits(limits=self.threads, user_api="blas"):
             written = generate(self.model, layer_requests, LAYER_STEPS)
-        return [make_pattern(w.tolist()) for w in written]
+        # tolist() gives Python ints already: freeze the rows as they are.
+        return [tuple(map(tuple, w.tolist())) for w in written]

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from models.controls import (
-    _MAX_SYNCOPATION,
     CONTROL_COUNT,
     CONTROL_NAMES,
+    MAX_SYNCOPATION,
     METRIC_WEIGHTS,
     VOICES,
     _max_syncopation,
@@ -26,7 +26,9 @@ from models.controls import (
     density,
     intensity,
     sequence_controls,
+    so_far,
     syncopation,
+    syncopation_gains,
 )
 from shared.drums import DRUM_COUNT, Drum
 
@@ -296,10 +298,81 @@ def test_max_syncopation_over_all_onset_rows_at_once() -> None:
     rows = (np.arange(1 << 16)[:, None] >> np.arange(16)) & 1 == 1
     raw = _syncopation_raw(rows)
     assert raw.shape == (1 << 16,)
-    assert float(raw.max()) == _MAX_SYNCOPATION == 18.0
+    assert float(raw.max()) == MAX_SYNCOPATION == 18.0
     assert bool(raw[int(MOST_SYNCOPATED.any(axis=-1) @ (1 << np.arange(16)))] == 18.0)
 
 
 def test_slow_max_syncopation_enumeration_equals_the_constant() -> None:
     """SLOW (~5-10 s): _max_syncopation() loops over all 65536 bars in Python, one at a time."""
-    assert _max_syncopation() == _MAX_SYNCOPATION
+    assert _max_syncopation() == MAX_SYNCOPATION
+
+
+# -- the bar so far ----------------------------------------------------------------
+
+
+def test_so_far_starts_at_zero_and_ends_at_the_bars_own_controls() -> None:
+    bars = np.stack([EMPTY, ROCK, ANTICIPATED, OFF_BEATS, MOST_SYNCOPATED, CYMBALS, KICK_ONLY])
+    running = so_far(bars)
+    assert running.shape == (7, 17, 3)
+    assert not running[:, 0].any()
+    assert np.array_equal(running[:, 16], controls(bars)[:, :3])
+
+
+def test_so_far_counts_a_syncopation_once_its_stronger_step_has_been_played() -> None:
+    # A kick alone on step 3: a hit from row 4 on; its syncopation (3 -> 4, weight gap 2)
+    # is known only once step 4 has been played (silent), so from row 5 on.
+    running = so_far(bar({Drum.KICK: {3: 100}}))
+    assert running[:4].tolist() == [[0.0, 0.0, 0.0]] * 4
+    assert running[4].tolist() == [1 / 64, 0.0, -1.0]
+    assert running[5:].tolist() == [[1 / 64, 2 / 54, -1.0]] * 12
+
+
+def test_so_far_of_a_weak_step_before_the_wrapping_downbeat_is_known_at_once() -> None:
+    # Step 15 syncopates against the bar's own downbeat (gap 4), which has been played
+    # by then: known as soon as step 15 is. A ride (high) on step 15 of an empty bar.
+    running = so_far(bar({Drum.RIDE: {15: 100}}))
+    assert running[15].tolist() == [0.0, 0.0, 0.0]
+    assert running[16].tolist() == [1 / 64, 4 / 54, 1.0]
+
+
+def test_so_far_of_the_rock_beat_after_each_beat() -> None:
+    # Hats (high) on each eighth, kick (low) on 0 and 8, snare (mid) on 4 and 12. In the
+    # mid voice alone the backbeat syncopates: 4 -> 8 (gap 1) is known after step 8,
+    # 12 -> the downbeat (gap 2) after step 12.
+    running = so_far(ROCK)
+    after = {t: running[t].tolist() for t in (4, 8, 12, 16)}
+    assert after == {
+        4: [3 / 64, 0.0, (2 - 1) / 3],
+        8: [6 / 64, 0.0, (4 - 1) / 5],
+        12: [9 / 64, 1 / 54, (6 - 2) / 8],
+        16: [12 / 64, 3 / 54, (8 - 2) / 10],
+    }
+
+
+def test_so_far_keeps_leading_axes_and_rejects_a_wrong_shape() -> None:
+    assert so_far(np.zeros((2, 3, 16, DRUM_COUNT), np.uint8)).shape == (2, 3, 17, 3)
+    with pytest.raises(ValueError, match=r"bars must end in \(16, 9\), got \(15, 9\)"):
+        so_far(np.zeros((15, DRUM_COUNT), np.uint8))
+
+
+def test_syncopation_gains_account_for_every_step_of_the_bar_so_far() -> None:
+    rng = np.random.default_rng(9)
+    bars = (rng.random((300, 16, DRUM_COUNT)) < rng.random((300, 1, 1)) * 0.5).astype(np.uint8)
+    gains = syncopation_gains(bars * 90)  # [300, 16, 2, 3]
+    onsets = np.stack([bars[..., list(v)].any(axis=-1) for v in VOICES], axis=-1)
+    earned = np.where(onsets, gains[..., 0, :], gains[..., 1, :]).sum(axis=-1)
+    grown = np.diff(so_far(bars * 90)[..., 1], axis=-1)
+    # In units of one LHL weight gap (1/54), both are whole numbers: exactly equal.
+    assert np.array_equal(np.round(earned * 54), np.round(grown * 54))
+    assert np.allclose(earned * 54, np.round(earned * 54)) and grown.max() > 0
+
+
+def test_syncopation_gains_of_a_kick_waiting_on_beat_three() -> None:
+    # A kick on step 7 (silent downbeat): on step 8, silence would earn 7 -> 8 (gap 3)
+    # in the low voice; a hit on step 15 earns 15 -> the silent downbeat (gap 4) at once.
+    gains = syncopation_gains(bar({Drum.KICK: {7: 100}})) * 54
+    assert gains[8].tolist() == [[1.0, 1.0, 1.0], [3.0, 0.0, 0.0]]  # hit 8 -> silent 0: gap 1
+    assert gains[15].tolist() == [[4.0, 4.0, 4.0], [0.0, 0.0, 0.0]]
+    assert gains[3].tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    struck_downbeat = syncopation_gains(bar({Drum.KICK: {0: 100, 7: 100}})) * 54
+    assert struck_downbeat[15].tolist() == [[0.0, 4.0, 4.0], [0.0, 0.0, 0.0]]

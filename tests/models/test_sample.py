@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from models.encoding import class_masks
+from models.inputs import bar_controls, conditions, control_inputs, model_inputs
 from models.model import DrumLSTM, ModelConfig
 from models.sample import LayerRequest, generate
 from server.generator import pattern_from_dice
@@ -75,6 +77,7 @@ def test_mixed_primer_lengths_come_back_in_request_order(model: DrumLSTM) -> Non
         ({"primer": np.zeros((16, 8), np.uint8)}, "a primer is [steps, 9], got (16, 8)"),
         ({"controls": (0.1, 0.2)}, "controls are 4 numbers, got 2"),
         ({"temperature": 0.0}, "temperature must be in range 0.05..3.0, got 0.0"),
+        ({"steer": -1.0}, "steer must be in range 0..20.0, got -1.0"),
     ],
 )
 def test_bad_requests_are_refused_with_the_reason(kwargs: dict[str, object], message: str) -> None:
@@ -85,23 +88,95 @@ def test_bad_requests_are_refused_with_the_reason(kwargs: dict[str, object], mes
     assert str(refused.value) == message
 
 
-def test_the_fast_stepping_path_computes_what_the_model_computes(model: DrumLSTM) -> None:
-    from models.model import START
-    from models.sample import _tables
-
-    rng = np.random.default_rng(0)
-    classes = torch.from_numpy(rng.integers(0, 512, (3, 20)))
-    previous = torch.cat([torch.full((3, 1), START), classes[:, :-1]], dim=1)
-    positions = (torch.arange(20) % 16).expand(3, 20)
-    controls = torch.from_numpy(rng.random((3, 6)).astype(np.float32))
+def test_the_written_steps_are_drawn_from_what_the_model_computes(model: DrumLSTM) -> None:
+    """The numpy writer's logits equal model.forward over the primer and the written steps,
+    fed as the writer feeds them: primer bars on their own controls, written bars on the ask."""
+    requests = [
+        LayerRequest(dice(i), (0.1 * i, 0.2, 0.3 - 0.2 * i, 0.5), 0.9 + 0.1 * i, seed=i)
+        for i in range(4)
+    ]
+    seen: list[np.ndarray] = []
+    written = generate(model, requests, logits=seen)
+    assert len(seen) == LAYER_STEPS
+    whole = np.stack(
+        [np.concatenate([r.primer, w]) for r, w in zip(requests, written, strict=True)]
+    )
+    previous, lookback, positions, _ = model_inputs(whole)
+    per_bar = bar_controls(whole)
+    own = np.ones(per_bar.shape[:2], dtype=bool)
+    controls = control_inputs(per_bar, own, own)
+    controls[:, LAYER_STEPS:] = np.array([[*r.controls, 1.0, 1.0] for r in requests])[:, None]  # type: ignore[misc]
     with torch.no_grad():
-        logits, _, _ = model(previous, positions, controls[:, None, :].expand(3, 20, 6))
-        tables = _tables(model)
-        zeros = torch.zeros(3, model.config.hidden)
-        hs, cs = [zeros] * model.config.layers, [zeros] * model.config.layers
-        control = controls @ tables.control_w
-        head_b = tables.head_b + controls @ tables.head_control_w
-        for t in range(20):
-            top = tables.advance(previous[:, t], t % 16, control, hs, cs)
-            stepped = torch.addmm(head_b, top, tables.head_w)
-            assert torch.allclose(stepped, logits[:, t], atol=1e-5)
+        logits, _, _ = model(
+            previous, lookback, positions, torch.from_numpy(conditions(whole, controls))
+        )
+    assert np.allclose(np.stack(seen, axis=1), logits[:, LAYER_STEPS:].numpy(), atol=1e-5)
+
+
+def test_the_bar_context_kept_while_writing_equals_that_of_the_finished_steps() -> None:
+    from models.sample import _BarContext
+
+    rng = np.random.default_rng(5)
+    classes = rng.integers(0, 512, (7, 32))
+    # Four rows ask for controls, three do not: the steering is zero for those.
+    asked = np.zeros((7, 6), dtype=np.float32)
+    asked[:4] = np.array([[0.3, 0.1 * k, 0.2, 0.6, 1.0, 1.0] for k in range(4)], np.float32)
+    context = _BarContext(7, asked)
+    steps = class_masks()[classes].astype(np.uint8)
+    expected = conditions(steps, np.repeat(asked[:, None], 32, axis=1))[..., 6:]  # [7, 32, 19]
+    for step in range(32):
+        if step == 16:
+            context.next_bar()
+        assert np.array_equal(context.features(step % 16), expected[:, step])
+        context.play(classes[:, step], step % 16)
+    assert (expected[4:, :, 13:] == 0.0).all() and (expected[1:4, :, 13:] != 0.0).any()
+
+
+def test_steering_shifts_each_drum_set_by_the_syncopation_it_would_add() -> None:
+    from models.controls import so_far
+    from models.sample import _BarContext
+
+    rng = np.random.default_rng(11)
+    masks = class_masks().astype(np.uint8)
+    for _ in range(20):
+        played = rng.integers(0, 512, 16)
+        position = int(rng.integers(0, 16))
+        wanted = np.array([[0.3, 0.45, 0.0, 0.6, 1.0, 1.0]], np.float32)
+        context = _BarContext(1, wanted)
+        for step in range(position):
+            context.play(played[step : step + 1], step)
+        context.features(position)
+        shift = context.steering(np.float32([2.0]))[0]
+        # Every drum set on this step, after the bar so far: what it adds, exactly.
+        bars = np.repeat(masks[played][None], 512, axis=0)
+        bars[:, position] = masks
+        grown = so_far(bars)[:, position + 1, 1] - so_far(bars)[:, position, 1]
+        need = 0.45 - so_far(bars[:1])[0, position, 1]
+        assert np.allclose(shift, 2.0 * need * grown * 54, atol=1e-4)
+
+
+def test_no_steer_is_the_lstm_alone_and_steering_raises_asked_syncopation(
+    model: DrumLSTM,
+) -> None:
+    from models.controls import sequence_controls
+    from models.encoding import classes_of
+    from models.sample import _draw
+
+    def drawn_from_raw_logits(steer: float) -> tuple[bool, list[np.ndarray]]:
+        request = LayerRequest(dice(1), (0.25, 0.5, 0.0, 0.6), 1.0, 1, steer)
+        seen: list[np.ndarray] = []
+        layer = generate(model, [request], logits=seen)[0]
+        uniforms = np.random.default_rng(1).random(LAYER_STEPS)
+        raw = [int(_draw(x, uniforms[t : t + 1])[0]) for t, x in enumerate(seen)]
+        return raw == classes_of(layer).tolist(), [layer]
+
+    assert drawn_from_raw_logits(0.0)[0]  # steer 0: the LSTM's own odds, untouched
+    assert not drawn_from_raw_logits(10.0)[0]
+
+    def syncopation(steer: float) -> float:
+        requests = [LayerRequest(dice(i), (0.25, 0.5, 0.0, 0.6), 1.0, i, steer) for i in range(16)]
+        return float(
+            np.mean([sequence_controls(w)[:, 1].mean() for w in generate(model, requests)])
+        )
+
+    assert syncopation(10.0) > syncopation(0.0) + 0.05

@@ -75,20 +75,23 @@ def test_resuming_a_checkpoint_of_another_size_is_a_clear_error(tmp_path: Path) 
               progress=False)  # fmt: skip
 
 
-def test_splice_swaps_the_bars_from_a_random_bar_on_and_marks_the_turn() -> None:
+def test_splice_turns_crops_to_other_sources_at_bar_lines_and_marks_the_turns() -> None:
     import numpy as np
 
     from models.train import splice
 
-    crops = np.zeros((6, 64, 9), dtype=np.uint8)
-    others = np.full((6, 64, 9), 7, dtype=np.uint8)
-    out, turns = splice(crops, others, 1.0, np.random.default_rng(0))
-    assert turns.shape == (6, 4)
-    assert (turns.sum(axis=1) == 1).all()
-    for crop, turn in zip(out, turns, strict=True):
-        at = int(np.argmax(turn))
-        assert at >= 1  # never the first bar: there must be a before to turn from
-        assert (crop[: at * 16] == 0).all() and (crop[at * 16 :] == 7).all()
-    untouched, none = splice(crops, others, 0.0, np.random.default_rng(0))
-    assert (untouched == 0).all() and not none.any()
-    assert (crops == 0).all()  # the input is not changed in place
+    # Source k is filled with k: each bar of a spliced crop tells where it came from.
+    sources = np.stack([np.full((50, 128, 9), k, dtype=np.uint8) for k in range(4)])
+    out, turns = splice(sources, 0.25, np.random.default_rng(0))
+    assert out.shape == (50, 128, 9) and turns.shape == (50, 8)
+    assert not turns[:, 0].any()  # never the first bar: there must be a before to turn from
+    origin = out[:, ::16, 0]  # [50 crops, 8 bars]
+    assert (origin[:, 0] == 0).all()
+    for crop, bars, turned in zip(out, origin, turns, strict=True):
+        for bar in range(8):  # a bar is one source throughout
+            assert (crop[bar * 16 : (bar + 1) * 16] == bars[bar]).all()
+        changed = np.concatenate([[False], bars[1:] != bars[:-1]])
+        assert changed.tolist() == turned.tolist()  # a turn always lands elsewhere
+    assert 0.15 < turns[:, 1:].mean() < 0.35  # 350 chances at 0.25
+    still, none = splice(sources, 0.0, np.random.default_rng(0))
+    assert (still == 0).all() and not none.any()
