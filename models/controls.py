@@ -209,12 +209,11 @@ def so_far_from_counts(
 ) -> np.ndarray:
     """``[..., 3]`` bar-so-far values from running counts: hits, summed LHL gaps of the
     known syncopations over all voices, low-side and high-side hits."""
-    both = low + high
     return np.stack(
         [
             np.minimum(1.0, hits / (STEPS_PER_BAR * DENSITY_FULL)),
             syncopation_gaps / (len(VOICES) * MAX_SYNCOPATION),
-            np.where(both > 0, (high - low) / np.maximum(both, 1), 0.0),
+            (high - low) / np.maximum(low + high, 1),  # 0 / 1 for a bar with neither
         ],
         axis=-1,
     )
