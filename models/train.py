@@ -301,6 +301,7 @@ def train(
         "dataset": "Groove MIDI Dataset v1.0.0 (CC BY 4.0, Google LLC): train split; "
         "early-stopped on validation",
         "seed": seed,
+        "train_config": asdict(config),
         "train_files": len(train_split.sequences),
         "train_steps": train_split.steps,
     }

@@ -180,3 +180,21 @@ def test_no_steer_is_the_lstm_alone_and_steering_raises_asked_syncopation(
         )
 
     assert syncopation(10.0) > syncopation(0.0) + 0.05
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "chunks"), [(128, 512, 1), (192, 768, 2), (256, 1024, 3)]
+)
+def test_a_product_in_cache_sized_chunks_equals_the_whole_product(
+    rows: int, columns: int, chunks: int
+) -> None:
+    from models.sample import _Product
+
+    rng = np.random.default_rng(rows)
+    weights = rng.standard_normal((rows, columns)).astype(np.float32)
+    x = rng.standard_normal((8, rows)).astype(np.float32)
+    product = _Product(weights)
+    assert len(product.chunks) == chunks
+    assert all(w.size <= _Product.LIMIT for _, w in product.chunks)
+    out = np.empty((8, columns), np.float32)
+    assert np.allclose(product.into(x, out), x @ weights, atol=1e-4)
