@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help=data_help)
     p.add_argument("--out", type=Path, required=True, help="where to write the weights")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--minutes", type=float, default=28.0, help="time budget (default: %(default)s)")
+    p.add_argument("--minutes", type=float, default=40.0, help="time budget (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.ckpt")
     p.add_argument(
         "--hidden", type=_positive_int, default=128, help="LSTM units (default: %(default)s)"

@@ -43,3 +43,20 @@ def test_the_model_writes_valid_layers_that_follow_the_asked_density(
     density = [sequence_controls(w)[:, 0].mean() for w in (*written_sparse, *written_dense)]
     # Asked for about 5 hits a bar or about 29: every dense layer beats every sparse one.
     assert max(density[:8]) < min(density[8:])
+
+
+def test_the_model_writes_layers_that_follow_the_asked_syncopation(
+    shipped: tuple[DrumLSTM, dict[str, object]],
+) -> None:
+    model, _ = shipped
+    primers = [np.array(pattern_from_dice(n, 0.5), dtype=np.uint8) for n in range(8)]
+
+    def syncopation(asked: float) -> list[float]:
+        requests = [
+            LayerRequest(p, (0.3, asked, 0.0, 0.6), 1.0, seed=n) for n, p in enumerate(primers)
+        ]
+        return [float(sequence_controls(w)[:, 1].mean()) for w in generate(model, requests)]
+
+    # Asked for straight time (0.05) or for a lot of it (0.45), at the game's steer:
+    # every syncopated layer is more syncopated than every straight one.
+    assert max(syncopation(0.05)) < min(syncopation(0.45))
