@@ -60,8 +60,8 @@ def _syncopation_raw(onsets: np.ndarray) -> np.ndarray:
 
     A struck weak step syncopates when the next step at least as strong is silent.
     """
-    syncopated = onsets[..., _PAIR_WEAK] & ~onsets[..., _PAIR_STRONG]
-    return np.asarray(syncopated @ _PAIR_GAPS, dtype=np.float64)
+    syncopated = onsets & ~onsets[..., _PARTNER]
+    return np.asarray(syncopated @ _GAPS, dtype=np.float64)
 
 
 # The most syncopated bar (steps 1, 3, 6, 7, 9, 11, 14, 15 struck), found by trying all 65536.
@@ -96,9 +96,13 @@ SYNCOPATION_PAIRS: tuple[tuple[int, int, int, int], ...] = tuple(
         key=lambda pair: pair[3],
     )
 )
-_PAIR_WEAK = np.array([w for w, _, _, _ in SYNCOPATION_PAIRS])
-_PAIR_STRONG = np.array([s for _, s, _, _ in SYNCOPATION_PAIRS])
-_PAIR_GAPS = np.array([g for _, _, g, _ in SYNCOPATION_PAIRS], dtype=np.float64)
+# The same pairs by weak step: its stronger step and their gap (the downbeat, which has
+# no stronger step, gets gap 0 and itself as partner).
+_PARTNER = np.zeros(STEPS_PER_BAR, dtype=np.int64)
+_GAPS = np.zeros(STEPS_PER_BAR)
+for _weak, _strong, _gap, _ in SYNCOPATION_PAIRS:
+    _PARTNER[_weak] = _strong
+    _GAPS[_weak] = _gap
 
 
 def syncopation(bar: np.ndarray) -> np.ndarray:
@@ -134,12 +138,8 @@ SO_FAR_COUNT = len(SO_FAR_NAMES)
 # [16 weak steps, 17 moments]: whether a weak step's syncopation is known after
 # ``t`` steps of the bar (both it and its stronger step played).
 _KNOWN_AFTER = np.zeros((STEPS_PER_BAR, STEPS_PER_BAR + 1))
-_GAPS = np.zeros(STEPS_PER_BAR)
-_PARTNER = np.zeros(STEPS_PER_BAR, dtype=np.int64)  # the downbeat has none: its gap is 0
-for _weak, _strong, _gap, _known in SYNCOPATION_PAIRS:
+for _weak, _, _, _known in SYNCOPATION_PAIRS:
     _KNOWN_AFTER[_weak, _known + 1 :] = 1.0
-    _GAPS[_weak] = _gap
-    _PARTNER[_weak] = _strong
 
 
 def so_far(bars: np.ndarray) -> np.ndarray:
@@ -173,16 +173,12 @@ def so_far(bars: np.ndarray) -> np.ndarray:
 # the weak steps whose stronger step it is, with their gaps: silence here makes them
 # syncopate.
 HIT_GAP = np.zeros(STEPS_PER_BAR)
-PENDING: list[list[tuple[int, int]]] = [[] for _ in range(STEPS_PER_BAR)]
-for _weak, _strong, _gap, _known in SYNCOPATION_PAIRS:
+PENDING_GAPS = np.zeros((STEPS_PER_BAR, STEPS_PER_BAR))  # [strong step, weak step]
+for _weak, _strong, _gap, _ in SYNCOPATION_PAIRS:
     if _strong < _weak:
         HIT_GAP[_weak] = _gap
     else:
-        PENDING[_strong].append((_weak, _gap))
-_PENDING_GAPS = np.zeros((STEPS_PER_BAR, STEPS_PER_BAR))  # [strong step, weak step]
-for _strong, _pairs in enumerate(PENDING):
-    for _weak, _gap in _pairs:
-        _PENDING_GAPS[_strong, _weak] = _gap
+        PENDING_GAPS[_strong, _weak] = _gap
 
 
 def syncopation_gains(bars: np.ndarray) -> np.ndarray:
@@ -200,7 +196,7 @@ def syncopation_gains(bars: np.ndarray) -> np.ndarray:
     onsets = np.stack([hits[..., list(v)].any(axis=-1) for v in VOICES], axis=-1)  # [..., 16, 3]
     silent_downbeat = ~onsets[..., :1, :]  # [..., 1, 3]
     hit = HIT_GAP[:, None] * silent_downbeat
-    pending = np.einsum("sw,...wv->...sv", _PENDING_GAPS, onsets.astype(np.float64))
+    pending = np.einsum("sw,...wv->...sv", PENDING_GAPS, onsets.astype(np.float64))
     return np.stack([hit, pending], axis=-2) / (len(VOICES) * MAX_SYNCOPATION)
 
 

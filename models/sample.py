@@ -37,7 +37,7 @@ from models.controls import (
     LOW,
     MAX_STEER,
     MAX_SYNCOPATION,
-    PENDING,
+    PENDING_GAPS,
     SO_FAR_COUNT,
     STEER,
     SYNCOPATION_PAIRS,
@@ -447,11 +447,7 @@ class _BarContext:
         """``[B, 19]``: the bar context and steering of the step at ``position``."""
         gains = self.out[:, _GAINS]
         gains[:, :VOICE_COUNT] = HIT_GAP[position] * _UNIT * ~self.on[:, 0]
-        if position in _PENDING_AT:
-            weak, gaps = _PENDING_AT[position]
-            gains[:, VOICE_COUNT:] = (self.on[:, weak] * gaps).sum(axis=1)
-        else:
-            gains[:, VOICE_COUNT:] = 0.0
+        gains[:, VOICE_COUNT:] = _PENDING_UNITS[position] @ self.on
         self.need = (self.asked - self.out[:, SYNCOPATION]) * self.given
         self.out[:, CONTEXT_INPUTS:] = self.need[:, None] * gains
         return self.out
@@ -469,15 +465,7 @@ class _BarContext:
 
 _GAINS = slice(2 * SO_FAR_COUNT + 1, CONTEXT_INPUTS)
 _UNIT = 1.0 / (VOICE_COUNT * MAX_SYNCOPATION)  # syncopation per unit of LHL weight gap
-# {strong step: (its weak steps, their gaps in syncopation units as [1, pairs, 1])}
-_PENDING_AT = {
-    strong: (
-        np.array([w for w, _ in pairs]),
-        np.array([g * _UNIT for _, g in pairs])[None, :, None],
-    )
-    for strong, pairs in enumerate(PENDING)
-    if pairs
-}
+_PENDING_UNITS = PENDING_GAPS * _UNIT  # [strong step, weak step], in syncopation units
 
 
 _TABLES: weakref.WeakKeyDictionary[DrumLSTM, _Tables] = weakref.WeakKeyDictionary()
