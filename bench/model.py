@@ -3,7 +3,8 @@
 Median time, on one thread, to write 2-bar (32-step) layers for 1, 8 and 32
 players in one batched call, and for the same 8 players one call each, through
 the server's own generator (primed by dice seeds, as a room's first layers are).
-The last line printed is one JSON object.
+The four are timed in turn, round after round, so a busy spell of the machine
+touches them all alike. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from models.cli import DEFAULT_WEIGHTS
@@ -30,13 +33,16 @@ def requests(players: int) -> list[GenerationRequest]:
     ]
 
 
-def median_ms(action, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(times), 3)
+def median_ms(actions: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median milliseconds of each action, timed in turn round after round: on a shared,
+    noisy machine every figure then sees the same conditions, and so does their ratio."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(rounds):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: round(statistics.median(t), 3) for name, t in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,21 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         help="model weights (default: the shipped ones)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=30, help="timed calls per figure (default: %(default)s)"
+        "--repeats", type=int, default=60, help="timed calls per figure (default: %(default)s)"
     )
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args(argv)
     generator = ModelGenerator(args.weights, threads=1)
-    result: dict[str, float] = {}
-    for players in (1, 8, 32):
-        batch = requests(players)
-        result[f"players_{players}_ms"] = median_ms(
-            lambda b=batch: generator.generate(b), args.repeats
-        )
+    actions: dict[str, Callable[[], object]] = {
+        f"players_{players}_ms": partial(generator.generate, requests(players))
+        for players in (1, 8, 32)
+    }
     eight = requests(8)
-    result["one_by_one_8_ms"] = median_ms(
-        lambda: [generator.generate([r]) for r in eight], args.repeats
-    )
+    actions["one_by_one_8_ms"] = lambda: [generator.generate([r]) for r in eight]
+    result: dict[str, float] = median_ms(actions, args.repeats)
     result["batched_speedup_8"] = round(result["one_by_one_8_ms"] / result["players_8_ms"], 2)
     if not args.json:
         for key, value in result.items():

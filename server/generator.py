@@ -69,10 +69,15 @@ _DRUM_BIAS: dict[Drum, dict[int, float]] = {
 }
 
 
+_ACCENT = {_DOWNBEAT: 1.0, _BEAT: 0.9, _EIGHTH: 0.78, _SIXTEENTH: 0.68}
+# Per step of a bar, made once: a dice roll reads them a few hundred times.
+_WEIGHTS = [_position_weight(step) for step in range(STEPS_PER_BAR)]
+_SCALES = [_ACCENT[weight] for weight in _WEIGHTS]
+
+
 def accent(step: int, velocity: int) -> int:
     """Louder on the beat, softer off it: a flat grid sounds like a machine."""
-    scale = {1.0: 1.0, 0.7: 0.9, 0.45: 0.78, 0.2: 0.68}[_position_weight(step)]
-    return max(1, min(127, round(velocity * scale)))
+    return max(1, min(127, round(velocity * _SCALES[step % STEPS_PER_BAR])))
 
 
 def pattern_from_grid(grid: Sequence[int], velocity: int = 110) -> Pattern:
@@ -89,13 +94,14 @@ def pattern_from_dice(dice: int, density: float) -> Pattern:
     # density 0..1 scales how likely each biased slot sounds; 0.5 is a plain groove.
     boost = 0.25 + 1.5 * density
     bar: list[list[int]] = [[0] * DRUM_COUNT for _ in range(STEPS_PER_BAR)]
+    ghosts = [0.04 * density * weight for weight in _WEIGHTS]
     for drum, slots in _DRUM_BIAS.items():
         for step, weight in slots.items():
             if rng.random() < min(1.0, weight * boost):
                 bar[step][drum] = accent(step, rng.randint(90, 120))
         # Beyond the usual places, dense rolls add ghost notes anywhere.
-        for step in range(STEPS_PER_BAR):
-            if not bar[step][drum] and rng.random() < 0.04 * density * _position_weight(step):
+        for step, ghost in enumerate(ghosts):
+            if not bar[step][drum] and rng.random() < ghost:
                 bar[step][drum] = accent(step, rng.randint(40, 80))
     second = [list(step) for step in bar]
     for step in range(STEPS_PER_BAR // 2, STEPS_PER_BAR):  # a fill in the second half

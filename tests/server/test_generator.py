@@ -88,6 +88,24 @@ def test_dice_patterns_are_deterministic_per_dice_value() -> None:
     assert pattern_from_dice(0, 0.8) == pattern_from_dice(0, 0.8)
 
 
+def test_a_dice_roll_is_the_same_groove_in_every_version() -> None:
+    # Pinned: a room's rolls, the writer's primers and its benchmark all build on these.
+    pattern = pattern_from_dice(42, 0.5)
+    struck = [[s for s in range(LAYER_STEPS) if pattern[s][drum]] for drum in range(9)]
+    assert struck == [
+        [0, 6, 8, 10, 16, 22, 24, 26],
+        [4, 12, 20, 28],
+        list(range(0, 32, 2)),
+        [],
+        [],
+        [],
+        [13, 29],
+        [],
+        [],
+    ]
+    assert [pattern[s][0] for s in struck[0]] == [90, 88, 87, 88, 90, 88, 87, 88]
+
+
 def test_dice_patterns_differ_between_dice_values() -> None:
     patterns = {pattern_from_dice(dice, 0.5) for dice in range(50)}
     assert len(patterns) == 50
