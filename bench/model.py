@@ -10,7 +10,6 @@ touches them all alike. The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from bench.report import report
 from models.cli import DEFAULT_WEIGHTS
 from server.generator import GenerationRequest
 from server.model_generator import ModelGenerator
@@ -67,10 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     actions["one_by_one_8_ms"] = lambda: [generator.generate([r]) for r in eight]
     result: dict[str, float] = median_ms(actions, args.repeats)
     result["batched_speedup_8"] = round(result["one_by_one_8_ms"] / result["players_8_ms"], 2)
-    if not args.json:
-        for key, value in result.items():
-            print(f"{key:>18}: {value}")
-    print(json.dumps(result))
+    report(result, args.json)
     return 0
 
 

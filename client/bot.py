@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from client import bot_pose
 from client.net import ConnectError, NetClient
+from client.pose_features import PoseFeatures
 from shared.drums import DRUM_COUNT, GRID_STEPS
 from shared.messages import Hello, Join, Layer, Leave, Pose, Role, Seed, SeedSource, Tempo
 
@@ -55,15 +56,17 @@ async def run_bot(
     start = time.monotonic()
     next_seed = start + rng.uniform(*SEED_EVERY)
     phase = rng.random() * 4
+    features = PoseFeatures()  # the same features a camera player's tracker sends
     logged = asyncio.create_task(_log_messages(client, name))
     try:
         while time.monotonic() - start < seconds and not client.closed.is_set():
             now = time.monotonic()
             if role is Role.PLAYER:
                 t = now - start
-                landmarks = bot_pose.quantize(bot_pose.body(t, phase=phase))
+                body = bot_pose.body(t, phase=phase)
+                vector = features.update(bot_pose.points(body), t)
                 await client.send(
-                    Pose(client.clock(), bot_pose.features(t, phase=phase), landmarks)
+                    Pose(client.clock(), tuple(vector.tolist()), bot_pose.quantize(body))
                 )
                 poses += 1
                 if now >= next_seed:

@@ -1,4 +1,4 @@
-"""A built-in moving body for bots: 33 mediapipe-style landmarks and a feature vector.
+"""A built-in moving body for bots: 33 mediapipe-style landmarks that dance.
 
 A stick figure dancing at ``bpm``: it bobs on the beat, sways its hips, waves
 its arms in turn and crouches now and then, so every number it produces moves.
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from shared.codec import LANDMARK_COUNT
 
 QUANT = 65535
 
-# Feature order for bot poses; the real tracker (issue 4) defines its own vector.
-FEATURES = ("energy", "left_hand", "right_hand", "spread", "crouch", "lean", "sway", "tempo")
+# The bot's frame: its landmarks are normalized to a 4:3 picture, like a webcam's.
+ASPECT = 4 / 3
 
 
 def body(t: float, bpm: float = 110.0, phase: float = 0.0) -> list[tuple[float, float, float]]:
@@ -63,16 +65,9 @@ def quantize(points: list[tuple[float, float, float]]) -> tuple[int, ...]:
     return tuple(round(min(1.0, max(0.0, v)) * QUANT) for p in points for v in p)
 
 
-def features(t: float, bpm: float = 110.0, phase: float = 0.0) -> tuple[float, ...]:
-    """The bot's feature vector, in :data:`FEATURES` order, derived from its landmarks."""
-    now, before = body(t, bpm, phase), body(t - 1 / 30, bpm, phase)
-    energy = sum(math.dist(a[:2], b[:2]) for a, b in zip(now, before, strict=True)) * 30 / 33
-    shoulder_y = (now[11][1] + now[12][1]) / 2
-    size = math.dist(now[11][:2], now[23][:2]) or 1.0
-    left = (shoulder_y - now[15][1]) / size
-    right = (shoulder_y - now[16][1]) / size
-    spread = abs(now[15][0] - now[16][0]) / size
-    crouch = 1.0 - (now[27][1] - now[0][1]) / 0.8
-    lean = (now[0][0] - (now[23][0] + now[24][0]) / 2) / size
-    sway = ((now[23][0] - before[23][0]) * 30) / size
-    return tuple(round(v, 4) for v in (energy, left, right, spread, crouch, lean, sway, bpm))
+def points(body: list[tuple[float, float, float]]) -> np.ndarray:
+    """``[33, 3]`` as :class:`client.pose_features.PoseFeatures` takes them: x in frame
+    heights, y, visibility."""
+    array = np.array(body, dtype=np.float64)
+    array[:, 0] *= ASPECT
+    return array

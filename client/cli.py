@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 
-from client import bot
+from client import bot, pose_cli
 from client.net import ConnectError
 from models import cli as model_cli
 from server import main as server_main
@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         "measure it.",
     )
     model_cli.add_arguments(p)
+
+    p = sub.add_parser(
+        "pose",
+        help="watch the pose tracker: skeleton and every feature and control",
+        description=pose_cli.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pose_cli.add_arguments(p)
 
     p = sub.add_parser(
         "play", help="start the game (for now: a server with bots)", description=PLAY_NOTE

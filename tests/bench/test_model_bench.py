@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
 
 from models.model import DrumLSTM, ModelConfig
 from models.train import save_weights
+from tests.bench.run import last_json
 
-ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"players_1_ms", "players_8_ms", "players_32_ms", "one_by_one_8_ms", "batched_speedup_8"}
 
 
@@ -20,24 +17,7 @@ def test_bench_model_prints_every_figure_as_one_json_line(tmp_path: Path) -> Non
     torch.manual_seed(0)
     weights = tmp_path / "tiny.pt"
     save_weights(DrumLSTM(ModelConfig(hidden=16, layers=2, embed=8)), weights, {})
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.model",
-            "--json",
-            "--repeats",
-            "2",
-            "--weights",
-            str(weights),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = last_json("bench.model", "--repeats", "2", "--weights", str(weights))
     assert set(result) == KEYS
     assert all(value > 0 for value in result.values())
     expected = result["one_by_one_8_ms"] / result["players_8_ms"]

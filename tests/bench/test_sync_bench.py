@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bench.relay import DelayRelay
+from tests.bench.run import last_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,15 +41,7 @@ def test_the_relay_delays_each_direction_and_keeps_order() -> None:
 
 
 def test_bench_sync_prints_its_figures_as_the_last_line() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.sync", "--json", "--seconds", "1", "--warmup", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = last_json("bench.sync", "--seconds", "1", "--warmup", "4", timeout=60)
     assert (result["clients"], result["seconds"], result["warmup_s"]) == (8, 1.0, 4.0)
     for group in ("jitter", "clean"):
         figures = result[group]
