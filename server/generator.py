@@ -1,8 +1,9 @@
-"""The generator seam: seeds (and later, pose controls) in, 2-bar layers out, in one batch.
+"""The generator seam: seeds and pose controls in, 2-bar layers out, in one batch.
 
 The room asks for every pending layer of a bar at once, so that the drum model
-(issue 3) can write them in one batched call off the event loop. Until then
-:class:`SeedGenerator` writes layers straight from the seeds: a hand-edited grid
+(``server.model_generator``) can write them in one batched call off the event loop.
+Without a model, :class:`SeedGenerator` writes layers straight from the seeds (and
+keeps a layer as it is when only the controls moved): a hand-edited grid
 becomes that grid with accents, dice become a random groove of the asked density
 built around where drummers usually play (kick on the beat, snare on the
 backbeat, hats on the eighths), as PoseLoops' dice did.

@@ -2,9 +2,10 @@
 
 A player's next layer is primed by their seed when they sent one (a hand-edited
 grid or dice, PoseLoops' modes) or else by their previous layer, and written
-under the controls their body asks for (none yet: pose controls come with the
-pose tracker), at the server's temperature. The model is loaded and warmed
-before the server takes players, so nobody waits for it in play.
+under the controls their body asks for (the room maps their pose features with
+``shared.pose_mapping``; none before their first pose), at the server's
+temperature. The model is loaded and warmed before the server takes players, so
+nobody waits for it in play.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from shared.messages import (
     Tempo,
     Welcome,
 )
+from shared.pose_mapping import groove_controls
 from shared.tempo import DEFAULT_BPM, TempoError, TempoMap
 
 # Distinct, readable on dark and light screens; one per player seat.
@@ -44,6 +45,10 @@ AI_COLOUR = 0xE0E0E0
 MIN_LEAD_BEATS = 1.0
 # The batch for a bar is written from this many beats before that bar's lead.
 GENERATE_AHEAD_BEATS = 1.0
+# How far a player's asked groove must move (the largest change among the drum model's
+# four controls) before their layer is rewritten under it: a body never holds exactly
+# still, and a new layer every bar for each twitch would make the groove restless.
+CONTROLS_MOVED = 0.1
 # A tempo change may be booked at most this many bars after the next one, which
 # also bounds how many changes can wait at once (a snapshot carries them all).
 MAX_TEMPO_AHEAD_BARS = 16
@@ -97,6 +102,20 @@ class Member:
     joined_at: float
     features: tuple[float, ...] = ()
     last_pose_at: float | None = None
+    asked: tuple[float, ...] | None = None  # the controls their newest layer was asked for
+
+    def controls(self) -> tuple[float, ...] | None:
+        """The drum model's controls this player's body asks for (None before any pose)."""
+        return groove_controls(self.features).model_controls() if self.features else None
+
+    def moved(self) -> bool:
+        """Whether the body asks for a groove clearly unlike the one last written."""
+        now = self.controls()
+        if now is None:
+            return False
+        if self.asked is None:
+            return True
+        return max(abs(a - b) for a, b in zip(now, self.asked, strict=True)) >= CONTROLS_MOVED
 
 
 def clean_name(name: str) -> str:
@@ -125,6 +144,7 @@ class Room:
     tempo: TempoMap = field(init=False)
     _next_id: int = field(default=1, init=False)
     _seeds: dict[int, Seed] = field(default_factory=dict, init=False)
+    _steered_bar: int = field(default=-1, init=False)  # the last bar bodies were heard for
 
     def __post_init__(self) -> None:
         self.tempo = TempoMap.start(self.created_at, self.bpm)
@@ -254,22 +274,37 @@ class Room:
     # -- layers ------------------------------------------------------------------
 
     def generation_due(self, now: float) -> GenerationBatch | None:
-        """The seeds to turn into layers now, for the next bar they can still reach.
+        """The layers to write now, for the next bar they can still reach: every new
+        seed, and every player whose body has moved the groove it asks for (a layer
+        playing is then continued under the new controls).
 
         A batch is cut once a bar, during the beat before that bar's lead, so a
-        model gets every player's request in one call and time to write them.
+        model gets every player's request in one call and time to write them. (A seed
+        that comes in later in that beat makes a second batch for the bar.)
         """
-        if not self._seeds:
-            return None
         bar = self.tempo.next_bar(now, MIN_LEAD_BEATS)
         if self.tempo.beat_at(now) < bar * BEATS_PER_BAR - MIN_LEAD_BEATS - GENERATE_AHEAD_BEATS:
             return None
-        requests = tuple(
-            GenerationRequest(owner, seed, self._current_pattern(owner, bar))
-            for owner, seed in sorted(self._seeds.items())
-        )
-        self._seeds.clear()
-        return GenerationBatch(bar, requests)
+        steered = []
+        if bar != self._steered_bar:
+            self._steered_bar = bar
+            steered = [
+                owner
+                for owner, member in self.members.items()
+                if member.moved() and self._current_pattern(owner, bar) is not None
+            ]
+        owners = sorted({*self._seeds, *steered})
+        if not owners:
+            return None
+        requests = []
+        for owner in owners:
+            member = self.members[owner]
+            controls = member.asked = member.controls()
+            seed = self._seeds.pop(owner, None)
+            requests.append(
+                GenerationRequest(owner, seed, self._current_pattern(owner, bar), controls)
+            )
+        return GenerationBatch(bar, tuple(requests))
 
     def _current_pattern(self, owner: int, bar: int) -> Pattern | None:
         layer = self.loops.layer_at(owner, bar)

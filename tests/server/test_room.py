@@ -6,12 +6,14 @@ bar (4 beats) is 2.0 s: bar 1 starts at 102.0, bar 2 at 104.0, and so on.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.generator import GenerationRequest, SeedGenerator
 from server.room import (
+    CONTROLS_MOVED,
     PALETTE,
     SPECTATOR_COLOUR,
     GenerationBatch,
@@ -44,6 +46,7 @@ from shared.messages import (
     Tempo,
     Welcome,
 )
+from shared.pose_mapping import FEATURE_INDEX, FEATURE_REST, groove_controls
 from shared.tempo import TempoSegment
 
 T0 = 100.0
@@ -644,6 +647,74 @@ def test_batch_holds_every_owner_sorted_and_the_newest_seed_of_each() -> None:
             GenerationRequest(3, grid_seed(owner=3), None),
         ),
     )
+
+
+# A standing body, hands down (the pose mapping's rest), and the same body dancing hard
+# with both hands up: two clearly different grooves.
+STANDING = FEATURE_REST
+DANCING = FEATURE_REST.copy()
+DANCING[[FEATURE_INDEX["present"], FEATURE_INDEX["energy"]]] = (1.0, 2.5)
+DANCING[[FEATURE_INDEX["left_hand"], FEATURE_INDEX["right_hand"]]] = (1.0, 1.0)
+
+
+def pose(features: np.ndarray) -> Pose:
+    return Pose(0.0, tuple(features.tolist()))
+
+
+def asked(features: np.ndarray) -> tuple[float, ...]:
+    return groove_controls(features).model_controls()
+
+
+def test_seeds_carry_the_controls_the_body_asks_for() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.handle(1, pose(DANCING), 100.2)
+    room.handle(1, dice_seed(5), 100.5)
+    room.handle(2, dice_seed(6), 100.5)  # Bob has sent no pose: the model's own choice
+    assert room.generation_due(101.0) == GenerationBatch(
+        1,
+        (
+            GenerationRequest(1, dice_seed(5), None, asked(DANCING)),
+            GenerationRequest(2, dice_seed(6), None, None),
+        ),
+    )
+    assert asked(DANCING) == pytest.approx((0.4625, 0.0, 1.0, 0.86))  # arms not spread
+
+
+def test_a_body_that_moves_the_groove_gets_its_layer_continued_under_it() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.handle(1, pose(STANDING), 100.1)
+    room.handle(1, grid_seed(), 100.5)
+    [layer_out] = generate(room, 101.0)
+    assert isinstance(layer_out.message, Layer)
+    playing = layer_out.message.pattern
+    room.handle(2, pose(DANCING), 101.2)  # Bob dances, but has no layer to steer yet
+    assert room.generation_due(103.0) is None  # and Ann's body asks for what it asked
+    room.handle(1, pose(DANCING), 104.2)
+    batch = room.generation_due(105.0)
+    assert batch == GenerationBatch(3, (GenerationRequest(1, None, playing, asked(DANCING)),))
+    room.handle(1, pose(STANDING), 105.2)  # moved back, but bar 3 was already cut
+    assert room.generation_due(105.4) is None
+    assert room.generation_due(107.0) == GenerationBatch(
+        4, (GenerationRequest(1, None, playing, asked(STANDING)),)
+    )
+
+
+def test_a_small_change_in_what_the_body_asks_leaves_the_layer_alone() -> None:
+    room = make_room()
+    join(room, "Ann")
+    room.handle(1, pose(STANDING), 100.1)
+    room.handle(1, grid_seed(), 100.5)
+    generate(room, 101.0)
+    nudged = STANDING.copy()
+    nudged[FEATURE_INDEX["left_hand"]] = -0.9  # a hand lifted a little
+    change = max(abs(a - b) for a, b in zip(asked(nudged), asked(STANDING), strict=True))
+    assert 0 < change < CONTROLS_MOVED
+    room.handle(1, pose(nudged), 102.5)
+    assert room.generation_due(103.0) is None
 
 
 def test_apply_generated_schedules_and_broadcasts_layers_versioned_per_owner() -> None:
