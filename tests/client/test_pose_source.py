@@ -166,3 +166,53 @@ def test_the_demo_dancer_plays_every_control_across_its_range() -> None:
     assert cutoff.min() < 2000 and cutoff.max() > 15000
     assert gain.min() <= 0.5 and gain.max() > 0.95
     assert pan.min() < -0.15 and pan.max() > 0.15
+
+
+class FakeCapture:
+    """Stands in for cv2.VideoCapture on a machine with no camera: three BGR frames."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.frames = 3
+        self.settings: dict[int, float] = {}
+        self.released = False
+
+    def isOpened(self) -> bool:  # opencv's name
+        return True
+
+    def set(self, prop: int, value: float) -> bool:
+        self.settings[prop] = value
+        return True
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if not self.frames:
+            return False, None
+        self.frames -= 1
+        bgr = np.zeros((480, 640, 3), np.uint8)
+        bgr[..., 0] = 255  # blue, in opencv's order
+        return True, bgr
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_a_camera_gives_rgb_frames_at_increasing_times_until_it_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cv2
+
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCapture)
+    camera = CameraSource(2, 320, 240)
+    capture = camera._capture
+    assert capture.index == 2
+    assert capture.settings[cv2.CAP_PROP_FRAME_WIDTH] == 320
+    assert capture.settings[cv2.CAP_PROP_BUFFERSIZE] == 1  # the newest frame, not a queue
+    frames = [camera.read() for _ in range(3)]
+    assert [f.index for f in frames] == [0, 1, 2]
+    assert frames[0].time < frames[1].time < frames[2].time
+    image = frames[0].image
+    assert image is not None and image[0, 0].tolist() == [0, 0, 255]  # blue, as RGB
+    with pytest.raises(PoseSourceError, match=r"camera 2 stopped giving frames \(unplugged\?\)"):
+        camera.read()
+    camera.close()
+    assert capture.released
