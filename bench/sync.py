@@ -46,6 +46,10 @@ class SimulatedClock:
     def at(self, true_time: float) -> float:
         return self.offset + (1.0 + self.drift) * true_time
 
+    def true_time(self, local: float) -> float:
+        """The inverse of :meth:`at`: what the true clock read when this one read ``local``."""
+        return (local - self.offset) / (1.0 + self.drift)
+
     def __call__(self) -> float:
         return self.at(time.monotonic())
 

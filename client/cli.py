@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 
-from client import bot, pose_cli
+from client import bot, pose_cli, render_cli
 from client.net import ConnectError
 from models import cli as model_cli
 from server import main as server_main
@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pose_cli.add_arguments(p)
+
+    p = sub.add_parser(
+        "render",
+        help="render a drum MIDI file to WAV through the kit",
+        description=render_cli.DESCRIPTION,
+    )
+    render_cli.add_arguments(p)
 
     p = sub.add_parser(
         "play", help="start the game (for now: a server with bots)", description=PLAY_NOTE
