@@ -68,6 +68,7 @@ import numpy as np
 
 from client.audio_types import AudioEngine, Hit
 from client.kit import Kit, character, to_pcm
+from client.quiet import native_stderr_hidden
 from shared.drums import DRUM_COUNT, MAX_VELOCITY, Drum
 
 logger = logging.getLogger(__name__)
@@ -619,7 +620,9 @@ def _check_device(pyo: Any, device: int | None) -> tuple[int, float | None]:
     pyo's portaudio server crashes the process when it boots with no device, so
     this runs first and raises :class:`AudioDeviceError` instead.
     """
-    if pyo.pa_count_devices() == 0:
+    with native_stderr_hidden(logger):  # ALSA lists every card it cannot find
+        count = pyo.pa_count_devices()
+    if count == 0:
         raise AudioDeviceError(
             "no sound device: portaudio finds none (play silently, or render to a file)"
         )

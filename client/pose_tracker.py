@@ -14,13 +14,10 @@ tracker needs, so tests can run the tracker with a fake.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +26,7 @@ import numpy as np
 
 from client.pose_features import PoseFeatures
 from client.pose_source import Frame, PoseSource, PoseSourceError
+from client.quiet import native_stderr_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +47,6 @@ class Detector(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@contextlib.contextmanager
-def _native_chatter_hidden() -> Iterator[None]:
-    """mediapipe's C++ side announces its delegate and its logging setup on stderr when
-    a model is made and first run: lines a player cannot act on. They are hidden then
-    (errors still raise), and shown with debug logging (``posejam -v``)."""
-    if logger.isEnabledFor(logging.DEBUG):
-        yield
-        return
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
 
 
 class Landmarker:
@@ -92,7 +71,7 @@ class Landmarker:
             num_poses=1,
         )
         try:
-            with _native_chatter_hidden():
+            with native_stderr_hidden(logger):
                 self._landmarker = pose_landmarker.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise PoseModelError(f"{path} is not a pose model mediapipe can load: {exc}") from exc
@@ -108,7 +87,7 @@ class Landmarker:
         self._last_ms = stamp
         frame = Image(image_format=ImageFormat.SRGB, data=np.ascontiguousarray(image))
         if not self._ran:  # the first run sets up the delegates, and says so
-            with _native_chatter_hidden():
+            with native_stderr_hidden(logger):
                 result = self._landmarker.detect_for_video(frame, stamp)
             self._ran = True
         else:
