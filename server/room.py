@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from server import ai_band
 from server.generator import GenerationRequest
 from shared.drums import BEATS_PER_BAR, Pattern
 from shared.loop_stack import LoopStack
@@ -29,6 +30,7 @@ from shared.messages import (
     Pose,
     Role,
     Seed,
+    SeedSource,
     Snapshot,
     Tempo,
     Welcome,
@@ -40,6 +42,7 @@ from shared.tempo import DEFAULT_BPM, TempoError, TempoMap
 PALETTE = (0xFF5A5F, 0x3EC1D3, 0xFFC145, 0x7BD389, 0xB084F5, 0xFF8C42, 0x4D9DE0, 0xF25F9C)
 SPECTATOR_COLOUR = 0x9AA0A6
 AI_COLOUR = 0xE0E0E0
+AI_COLOURS = (AI_COLOUR, 0xA8B8D0, 0xD0B8A0)  # the band's members: pale, told apart
 
 # A change must reach every client at least this many beats before its bar sounds.
 MIN_LEAD_BEATS = 1.0
@@ -103,14 +106,19 @@ class Member:
     features: tuple[float, ...] = ()
     last_pose_at: float | None = None
     asked: tuple[float, ...] | None = None  # the controls their newest layer was asked for
+    band: ai_band.Member | None = None  # an AI band member plays this (role AI)
+    band_seed: int = 0
 
-    def controls(self) -> tuple[float, ...] | None:
-        """The drum model's controls this player's body asks for (None before any pose)."""
+    def controls(self, bar: int) -> tuple[float, ...] | None:
+        """The drum model's controls this member asks for during ``bar``: an AI's style
+        there, a player's body as it last moved (None before any pose)."""
+        if self.band is not None:
+            return ai_band.controls_at(self.band, bar, self.band_seed)
         return groove_controls(self.features).model_controls() if self.features else None
 
-    def moved(self) -> bool:
-        """Whether the body asks for a groove clearly unlike the one last written."""
-        now = self.controls()
+    def moved(self, bar: int) -> bool:
+        """Whether the member asks for a groove clearly unlike the one last written."""
+        now = self.controls(bar)
         if now is None:
             return False
         if self.asked is None:
@@ -181,6 +189,19 @@ class Room:
             Outgoing(self.snapshot(now), to=info.id),
             Outgoing(Join(info), exclude=info.id),
         ]
+
+    def add_band(self, size: int, seed: int, now: float) -> list[Outgoing]:
+        """An AI band of ``size`` members who play along (solo practice): each starts
+        from a dice roll in its first style and follows its round of styles after."""
+        out = []
+        for i, member in enumerate(ai_band.band(size)):
+            info = PlayerInfo(self._next_id, member.name, Role.AI, AI_COLOURS[i % len(AI_COLOURS)])
+            self._next_id += 1
+            self.members[info.id] = Member(info, now, band=member, band_seed=seed)
+            density = ai_band.STYLES[ai_band.style_at(member, 0)][0]
+            self._seeds[info.id] = Seed(SeedSource.DICE, dice=seed * 31 + i, density=density)
+            out.append(Outgoing(Join(info)))
+        return out
 
     def leave(self, player: int, now: float) -> list[Outgoing]:
         if self.members.pop(player, None) is None:
@@ -291,7 +312,7 @@ class Room:
             steered = [
                 owner
                 for owner, member in self.members.items()
-                if member.moved() and self._current_pattern(owner, bar) is not None
+                if member.moved(bar) and self._current_pattern(owner, bar) is not None
             ]
         owners = sorted({*self._seeds, *steered})
         if not owners:
@@ -299,7 +320,7 @@ class Room:
         requests = []
         for owner in owners:
             member = self.members[owner]
-            controls = member.asked = member.controls()
+            controls = member.asked = member.controls(bar)
             seed = self._seeds.pop(owner, None)
             requests.append(
                 GenerationRequest(owner, seed, self._current_pattern(owner, bar), controls)
