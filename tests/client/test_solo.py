@@ -1,0 +1,49 @@
+"""Solo practice end to end: the in-process server, the AI band, the demo dancer, the
+scheduler and an offline engine on this machine's clock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.onsets import onsets
+from client.kit import read_wav
+from client.solo import SoloConfig, play_headless, quantize
+
+BPM = 180.0  # a step is 1/12 s: two bars take 2.7 s
+STEP = 60.0 / BPM / 4
+
+
+def test_a_short_headless_jam_plays_the_band_and_the_player_on_the_grid(tmp_path: Path) -> None:
+    result = asyncio.run(play_headless(SoloConfig(bpm=BPM, band=2, seed=4), 2, tmp_path))
+    assert result.wav == tmp_path / "jam.wav"
+    assert sorted(result.players.values()) == ["AI Hats", "AI Kit", "You"]
+    assert result.layers >= 3  # each of the three has a layer
+    assert result.hits > 20
+    assert -30.0 < result.peak_dbfs <= -0.4  # loud, never clipping
+    samples, rate = read_wav(result.wav)
+    assert not np.isnan(samples).any()
+    found = onsets(samples, rate) / rate
+    assert len(found) >= 3  # kicks and snares through the mix's tails
+    # Every onset sits on the room's 16th-note grid (bar 0 began when the server did,
+    # this process's own clock): the distance between any two is whole steps.
+    steps = np.diff(found) / STEP
+    assert np.abs(steps - np.round(steps)).max() < 0.01  # 0.8 ms at this tempo
+
+
+def test_quantized_landmarks_are_the_wires_format() -> None:
+    landmarks = np.zeros((33, 4))
+    landmarks[0] = (0.5, 1.2, -0.3, 0.25)
+    landmarks[1] = (np.nan, -0.1, 0.0, 1.0)
+    wire = quantize(landmarks)
+    assert len(wire) == 99
+    assert wire[:6] == (32768, 65535, 16384, 0, 0, 65535)  # clamped to the frame, NaN as 0
+
+
+@pytest.mark.parametrize("band", [0, 4])
+def test_a_band_of_the_wrong_size_is_refused(band: int) -> None:
+    with pytest.raises(ValueError, match=r"an AI band has 1\.\.3 members"):
+        SoloConfig(band=band)
