@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 
-from client import audio_cli, bot, pose_cli, render_cli
+from client import audio_cli, bot, pose_cli, render_cli, solo_cli
 from client.net import ConnectError
 from models import cli as model_cli
 from server import main as server_main
@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pose_cli.add_arguments(p)
+
+    p = sub.add_parser(
+        "solo",
+        help="practise alone against an AI band",
+        description=solo_cli.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    solo_cli.add_arguments(p)
 
     p = sub.add_parser(
         "audio",

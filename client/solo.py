@@ -30,13 +30,17 @@ from client.scheduler import Scheduler
 from server import ai_band
 from server import main as server_main
 from server.app import PoseJamServer
+from server.lobby import Lobby
 from shared.codec import LANDMARK_COUNT
-from shared.drums import STEPS_PER_BAR
+from shared.drums import BEATS_PER_BAR, STEPS_PER_BAR
 from shared.messages import Hello, Pose, Role, Seed, SeedSource
 from shared.tempo import check_bpm
 
 logger = logging.getLogger(__name__)
 
+# Seconds from the room opening to its first bar: enough for the band's and the
+# player's first layers to be written in the beat before the bar's lead.
+FIRST_BAR_AFTER = 1.2
 POSE_INTERVAL = 1 / 30  # the wire's limit: 30 poses a second
 FEED_INTERVAL = 0.01  # how often hits are handed to the engine (the scheduler looks 150 ms on)
 QUANT = 65535
@@ -74,15 +78,22 @@ class SoloSession:
         self.code = ""
         self._tasks: list[asyncio.Task[None]] = []
         self._followed: dict[int, float] = {}  # player -> client time of the pose last applied
+        self.first_sound: float | None = None  # when the first hits went to the engine
 
     async def start(self) -> None:
         config = self.config
         generator = server_main.make_generator(config.generator, None)  # loaded and warm
-        self.server, self.code, port = await server_main.open_server(
-            "127.0.0.1", 0, None, "", config.bpm, generator
-        )
-        room = self.server.lobby.rooms[self.code]
-        room.add_band(config.band, config.seed, self.server.clock())
+        # A count-in: the room's bar 0 began a little before now, so that bar 1 -- the
+        # first with layers, which are written in the beat before its lead -- starts
+        # FIRST_BAR_AFTER seconds from now instead of a whole bar and more.
+        now = time.monotonic()
+        bar = BEATS_PER_BAR * 60.0 / config.bpm
+        lobby = Lobby()
+        room = lobby.create(now - max(0.0, bar - FIRST_BAR_AFTER), bpm=config.bpm)
+        self.code = room.code
+        self.server = PoseJamServer(lobby, generator)
+        port = await self.server.start("127.0.0.1", 0)
+        room.add_band(config.band, config.seed, now)
         self.client = NetClient(f"ws://127.0.0.1:{port}", Hello(config.name, Role.PLAYER))
         await self.client.connect()
         await self.client.send(Seed(SeedSource.DICE, dice=config.seed, density=0.5))
@@ -152,7 +163,12 @@ class SoloSession:
                 advance: Any = getattr(self.engine, "advance_to", None)
                 if advance is not None:  # an offline engine runs on this clock too
                     advance(max(local, self.engine.now()))
-                self.engine.schedule(self.scheduler.due(state.loops, state.tempo, sync, local))
+                hits = self.scheduler.due(state.loops, state.tempo, sync, local)
+                if hits and self.first_sound is None:
+                    self.first_sound = time.monotonic()
+                    # bench.startup reads this line: launch to first sound, the target 3 s
+                    logger.info("first sound scheduled (it plays at %.3f local)", hits[0].time)
+                self.engine.schedule(hits)
                 for player, pose in state.poses.items():
                     if self._followed.get(player) != pose.client_time:
                         self._followed[player] = pose.client_time

@@ -4,6 +4,7 @@ scheduler and an offline engine on this machine's clock."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,18 @@ def test_quantized_landmarks_are_the_wires_format() -> None:
 def test_a_band_of_the_wrong_size_is_refused(band: int) -> None:
     with pytest.raises(ValueError, match=r"an AI band has 1\.\.3 members"):
         SoloConfig(band=band)
+
+
+def test_posejam_solo_headless_writes_the_jam_and_its_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from client.cli import main
+
+    out = tmp_path / "jam"
+    assert main(["solo", "--headless", "--bars", "1", "--bpm", "180", "--out", str(out)]) == 0
+    summary = json.loads((out / "jam.json").read_text())
+    assert summary["bars"] == 1 and summary["hits"] > 5
+    assert summary["wav"] == str(out / "jam.wav") and (out / "jam.wav").stat().st_size > 1000
+    assert f"wrote {out / 'jam.wav'}: 1 bars" in capsys.readouterr().out
+    assert main(["solo", "--headless", "--bars", "0"]) == 2
+    assert main(["solo", "--headless", "--band", "5"]) == 2

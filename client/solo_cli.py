@@ -1,0 +1,99 @@
+"""``posejam solo``: practise alone against an AI band (no separate server needed)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from client.pose_source import PoseSourceError
+from client.solo import SoloConfig, play_headless
+from shared.tempo import MAX_BPM, MIN_BPM
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Practise alone: a room runs in this process with an AI band of drum-model layers that
+change style every few bars, and your body steers your own layer. With --headless the
+whole jam plays in real time with no window and no sound card and is written to --out:
+jam.wav (what you would have heard) and a summary (jam.json).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--headless", action="store_true", help="no window: play and write files")
+    parser.add_argument(
+        "--bars", type=int, default=8, help="bars to play with --headless (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("jam"), help="folder for --headless (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--bpm",
+        type=float,
+        default=120.0,
+        help=f"tempo, {MIN_BPM:g}-{MAX_BPM:g} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--band", type=int, default=2, help="AI band members, 1-3 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the band's styles and dice (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--source",
+        default="demo",
+        help="your body: camera, camera:N, demo or a video file (default: %(default)s)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.bars < 1:
+        print("posejam solo: --bars must be 1 or more", file=sys.stderr)
+        return 2
+    try:
+        config = SoloConfig(bpm=args.bpm, band=args.band, seed=args.seed, source=args.source)
+    except ValueError as exc:
+        print(f"posejam solo: {exc}", file=sys.stderr)
+        return 2
+    if (
+        not args.headless
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("ARCADE_HEADLESS")
+    ):
+        print("posejam solo: no display here: playing headless into", args.out, file=sys.stderr)
+        args.headless = True
+    if not args.headless:
+        print(
+            "posejam solo: the game window comes with the play view; use --headless",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"posejam solo: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(play_headless(config, args.bars, args.out))
+    except (PoseSourceError, TimeoutError, ValueError) as exc:
+        print(f"posejam solo: {exc}", file=sys.stderr)
+        return 1
+    summary = {
+        "wav": str(result.wav),
+        "first_bar": result.first_bar,
+        "bars": result.bars,
+        "seconds": round(result.seconds, 3),
+        "hits": result.hits,
+        "peak_dbfs": round(result.peak_dbfs, 2),
+        "layers": result.layers,
+        "players": result.players,
+    }
+    (args.out / "jam.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {result.wav}: {result.bars} bars, {result.hits} hits, {result.layers} layers")
+    return 0
