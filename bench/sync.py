@@ -73,7 +73,7 @@ def summary(errors_ms: list[float]) -> dict[str, float | int]:
 
 def start_server() -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", "--room", "SYNC"],
+        [sys.executable, "-m", "server", "--port", "0", "--room", "SYNC", "--journal", "none"],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

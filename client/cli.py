@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 
-from client import audio_cli, bot, pose_cli, render_cli, solo_cli
+from client import audio_cli, bot, export_cli, pose_cli, render_cli, solo_cli
 from client.net import ConnectError
 from models import cli as model_cli
 from server import main as server_main
@@ -72,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     solo_cli.add_arguments(p)
+
+    p = sub.add_parser(
+        "jams",
+        help="list recorded jams",
+        description=export_cli.JAMS_DESCRIPTION,
+    )
+    export_cli.add_jams_arguments(p)
+
+    p = sub.add_parser(
+        "export",
+        help="write a recorded jam as MIDI (and WAV)",
+        description=export_cli.EXPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export_cli.add_export_arguments(p)
 
     p = sub.add_parser(
         "audio",

@@ -22,6 +22,7 @@ import numpy as np
 
 from client.audio_engine import OfflineEngine
 from client.audio_types import AudioEngine
+from client.export_cli import export
 from client.mix import follow
 from client.net import NetClient
 from client.pose_source import open_source
@@ -30,6 +31,7 @@ from client.scheduler import Scheduler
 from server import ai_band
 from server import main as server_main
 from server.app import PoseJamServer
+from server.journal import Journal
 from server.lobby import Lobby
 from shared.codec import LANDMARK_COUNT
 from shared.drums import BEATS_PER_BAR, STEPS_PER_BAR
@@ -55,6 +57,7 @@ class SoloConfig:
     pose_model: str = "lite"
     generator: str = "auto"  # the drum model, or the seeds as they are
     name: str = "You"
+    journal: Path | None = None  # where the jam is recorded (None: not recorded)
 
     def __post_init__(self) -> None:
         ai_band.band(self.band)  # raises for a band of the wrong size
@@ -73,6 +76,7 @@ class SoloSession:
         self.engine = engine
         self.scheduler = Scheduler()
         self.server: PoseJamServer | None = None
+        self.journal: Journal | None = None
         self.client: NetClient | None = None
         self.tracker: PoseTracker | None = None
         self.code = ""
@@ -91,9 +95,10 @@ class SoloSession:
         lobby = Lobby()
         room = lobby.create(now - max(0.0, bar - FIRST_BAR_AFTER), bpm=config.bpm)
         self.code = room.code
-        self.server = PoseJamServer(lobby, generator)
+        self.journal = Journal.open(config.journal) if config.journal is not None else None
+        self.server = PoseJamServer(lobby, generator, journal=self.journal)
         port = await self.server.start("127.0.0.1", 0)
-        room.add_band(config.band, config.seed, now)
+        self.server.announce(room, room.add_band(config.band, config.seed, now))
         self.client = NetClient(f"ws://127.0.0.1:{port}", Hello(config.name, Role.PLAYER))
         await self.client.connect()
         await self.client.send(Seed(SeedSource.DICE, dice=config.seed, density=0.5))
@@ -120,6 +125,8 @@ class SoloSession:
             await self.client.close()
         if self.server is not None:
             await self.server.stop()
+        if self.journal is not None:
+            self.journal.close()
         self.engine.close()
 
     @property
@@ -188,6 +195,7 @@ class SoloSession:
 @dataclass(frozen=True, slots=True)
 class SoloResult:
     wav: Path
+    midi: Path | None  # from the journal, when the jam was recorded
     first_bar: int
     bars: int
     seconds: float  # of audio rendered
@@ -209,15 +217,23 @@ async def play_headless(config: SoloConfig, bars: int, out: Path) -> SoloResult:
         _, end = session.bar_times(first, bars)
         while time.monotonic() < end + 0.2:
             await asyncio.sleep(0.05)
-        assert session.client is not None
+        assert session.client is not None and session.server is not None
         state = session.client.state
         players = {p.id: p.name for p in state.players.values() if p.role is not Role.SPECTATOR}
         layers = len(state.loops.all())
+        jam = session.server.jams.get(session.code)
     finally:
         await session.stop()
     seconds = end - started + RING_OUT
     info = await asyncio.to_thread(engine.render, out / "jam.wav", seconds)
-    return SoloResult(info.path, first, bars, seconds, info.hits, info.peak_dbfs, layers, players)
+    midi = None
+    if config.journal is not None and jam is not None:
+        midi = out / "jam.mid"
+        with Journal.open(config.journal, create=False) as journal:
+            export(journal, jam, midi, bars=bars)
+    return SoloResult(
+        info.path, midi, first, bars, seconds, info.hits, info.peak_dbfs, layers, players
+    )
 
 
 RING_OUT = 1.5  # seconds of the last hits' tails after the last bar

@@ -10,8 +10,11 @@ import os
 import sys
 from pathlib import Path
 
+from client.export_cli import ExportError
 from client.pose_source import PoseSourceError
 from client.solo import SoloConfig, play_headless
+from server import main as server_main
+from server.journal import JournalError
 from shared.tempo import MAX_BPM, MIN_BPM
 
 logger = logging.getLogger(__name__)
@@ -20,7 +23,8 @@ DESCRIPTION = """\
 Practise alone: a room runs in this process with an AI band of drum-model layers that
 change style every few bars, and your body steers your own layer. With --headless the
 whole jam plays in real time with no window and no sound card and is written to --out:
-jam.wav (what you would have heard) and a summary (jam.json).
+jam.wav (what you would have heard), jam.mid (a track per player, from the jam's journal)
+and a summary (jam.json).
 """
 
 
@@ -49,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="demo",
         help="your body: camera, camera:N, demo or a video file (default: %(default)s)",
     )
+    parser.add_argument(
+        "--journal",
+        type=server_main.journal_path,
+        default=server_main.default_journal(),
+        metavar="PATH",
+        help="where the jam is recorded, for posejam jams and export; none: not recorded "
+        "(default: %(default)s)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -57,7 +69,13 @@ def run(args: argparse.Namespace) -> int:
         print("posejam solo: --bars must be 1 or more", file=sys.stderr)
         return 2
     try:
-        config = SoloConfig(bpm=args.bpm, band=args.band, seed=args.seed, source=args.source)
+        config = SoloConfig(
+            bpm=args.bpm,
+            band=args.band,
+            seed=args.seed,
+            source=args.source,
+            journal=args.journal,
+        )
     except ValueError as exc:
         print(f"posejam solo: {exc}", file=sys.stderr)
         return 2
@@ -81,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         result = asyncio.run(play_headless(config, args.bars, args.out))
-    except (PoseSourceError, TimeoutError, ValueError) as exc:
+    except (PoseSourceError, TimeoutError, ValueError, JournalError, ExportError) as exc:
         print(f"posejam solo: {exc}", file=sys.stderr)
         return 1
     summary = {
         "wav": str(result.wav),
+        "midi": str(result.midi) if result.midi else None,
         "first_bar": result.first_bar,
         "bars": result.bars,
         "seconds": round(result.seconds, 3),

@@ -4,6 +4,11 @@ It only receives, stamps the arrival time, calls the room and queues what the
 room returns. Each client has a bounded send queue drained by its own writer
 task, so a slow reader never stalls the tick or anyone else: when its queue is
 half full it stops getting poses, when it is full it is dropped.
+
+With a :class:`~server.journal.Journal`, every room's jam is recorded as it goes:
+the players who join it, each layer applied and each tempo change accepted, each
+written before the message that announces it is sent. A journal that fails is
+logged and skipped; the groove goes on.
 """
 
 from __future__ import annotations
@@ -20,11 +25,22 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from server.generator import Generator, SeedGenerator
+from server.journal import Journal, JournalError
 from server.limits import TokenBucket
 from server.lobby import Lobby
 from server.room import GenerationBatch, JoinRefused, Outgoing, Room, RuleError
 from shared.codec import MAX_FRAME_BYTES, ProtocolError, decode, encode
-from shared.messages import PROTOCOL_VERSION, CloseCode, Hello, Leave, Pose
+from shared.messages import (
+    PROTOCOL_VERSION,
+    CloseCode,
+    Hello,
+    Join,
+    Layer,
+    Leave,
+    Pose,
+    Role,
+    Tempo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +101,16 @@ class PoseJamServer:
         generator: Generator | None = None,
         clock: Clock = time.monotonic,
         config: ServerConfig | None = None,
+        journal: Journal | None = None,
+        wall_clock: Clock = time.time,
     ) -> None:
         self.lobby = lobby
         self.generator = generator or SeedGenerator()
         self.clock = clock
         self.config = config or ServerConfig()
+        self.journal = journal
+        self.wall_clock = wall_clock  # only for the journal's dates
+        self.jams: dict[str, int] = {}  # journal jam id by room code
         self.clients: dict[str, dict[int, Client]] = {}  # by room code
         self._ws: WsServer | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -198,7 +219,15 @@ class PoseJamServer:
                 outgoing = [Outgoing(exc.to_message(), to=client.player)]
             self._dispatch(room, outgoing)
 
+    def announce(self, room: Room, outgoing: Iterable[Outgoing]) -> None:
+        """Send (and journal) what a room says of itself, not in answer to a message:
+        an AI band joining it, say."""
+        self._dispatch(room, outgoing)
+
     def _dispatch(self, room: Room, outgoing: Iterable[Outgoing]) -> None:
+        outgoing = list(outgoing)
+        if self.journal is not None:
+            self._record(self.journal, room, outgoing)
         clients = self.clients.get(room.code, {})
         for out in outgoing:
             frame = encode(out.message)  # once, whatever the number of recipients
@@ -213,6 +242,32 @@ class PoseJamServer:
                     client.closing = asyncio.create_task(
                         client.ws.close(CloseCode.POLICY, "too slow: send queue overflow")
                     )
+
+    # -- the journal -------------------------------------------------------------
+
+    def _record(self, journal: Journal, room: Room, outgoing: list[Outgoing]) -> None:
+        """Journal what the room announces: a player joining (the room's first starts
+        its jam), a layer applied, a tempo change accepted."""
+        for out in outgoing:
+            message = out.message
+            try:
+                if isinstance(message, Join) and message.player.role is not Role.SPECTATOR:
+                    journal.player(self._jam(journal, room), message.player, self.wall_clock())
+                elif isinstance(message, Layer):
+                    journal.layer(self._jam(journal, room), message)
+                elif isinstance(message, Tempo):
+                    journal.tempo(self._jam(journal, room), message.bpm, message.starts_at_bar)
+            except JournalError as exc:
+                logger.error("journal: room %s: %s", room.code, exc)
+            except Exception:  # a journal bug must not stop the groove either
+                logger.exception("journal: room %s: cannot record %s", room.code, message)
+
+    def _jam(self, journal: Journal, room: Room) -> int:
+        jam = self.jams.get(room.code)
+        if jam is None:
+            jam = self.jams[room.code] = journal.start_jam(room.code, room.bpm, self.wall_clock())
+            logger.info("journal: room %s is jam %d in %s", room.code, jam, journal.path)
+        return jam
 
     # -- the tick: layers for the next bar ------------------------------------
 

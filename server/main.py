@@ -5,18 +5,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from server.app import PoseJamServer
 from server.generator import Generator, SeedGenerator
+from server.journal import Journal, JournalError
 from server.lobby import CODE_LENGTH, Lobby
 from shared.tempo import DEFAULT_BPM, MAX_BPM, MIN_BPM, TempoError, check_bpm
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
+JOURNAL_OFF = "none"
+
+
+def default_journal(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where jams are journaled: ``$XDG_DATA_HOME/posejam/jams.sqlite``.
+
+    As the XDG base directory spec says, an unset, empty or relative
+    ``XDG_DATA_HOME`` means ``~/.local/share``.
+    """
+    data = environ.get("XDG_DATA_HOME", "")
+    home = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return home / "posejam" / "jams.sqlite"
+
+
+def journal_path(text: str) -> Path | None:
+    """A ``--journal`` value: a path, or ``none`` for no journal."""
+    return None if text.lower() == JOURNAL_OFF else Path(text).expanduser()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +80,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="the drum model's sampling temperature, 0.05..3 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--journal",
+        type=journal_path,
+        default=default_journal(),
+        metavar="PATH",
+        help="record every jam (players, layers, tempo changes) in this SQLite file, for "
+        f"`posejam jams` and `posejam export`; {JOURNAL_OFF} records nothing "
+        "(default: %(default)s)",
     )
 
 
@@ -106,11 +135,15 @@ async def open_server(
     password: str,
     bpm: float,
     generator: Generator | None = None,
+    journal: Journal | None = None,
 ) -> tuple[PoseJamServer, str, int]:
-    """Start a server with one room; return it, the room code and the bound port."""
+    """Start a server with one room; return it, the room code and the bound port.
+
+    With a ``journal``, the room's jam is recorded in it (the caller closes it).
+    """
     lobby = Lobby()
     created = lobby.create(time.monotonic(), room, password, bpm)
-    server = PoseJamServer(lobby, generator)
+    server = PoseJamServer(lobby, generator, journal=journal)
     bound = await server.start(host, port)
     logger.info("PoseJam server listening on ws://%s:%d room %s", host, bound, created.code)
     return server, created.code, bound
@@ -129,14 +162,32 @@ async def serve_until_stopped(
     password: str,
     bpm: float,
     generator: Generator | None = None,
+    journal: Journal | None = None,
 ) -> None:
     """Run until a SIGINT or SIGTERM arrives, then close every connection cleanly."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    server, _, _ = await open_server(host, port, room, password, bpm, generator)
+    server, _, _ = await open_server(host, port, room, password, bpm, generator, journal)
     await stop.wait()
     logger.info("shutting down")
     await server.stop()
+
+
+def open_journal(path: Path | None) -> Journal | None:
+    """The journal at ``path`` (made if missing), or None for none.
+
+    Raises ``JournalError`` with the reason and what to do when it cannot be used.
+    """
+    if path is None:
+        return None
+    try:
+        journal = Journal.open(path)
+    except JournalError as exc:
+        raise JournalError(
+            f"{exc} (choose another with --journal PATH, or --journal none)"
+        ) from exc
+    logger.info("recording jams in %s", path)
+    return journal
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,12 +197,22 @@ def run(args: argparse.Namespace) -> int:
         logger.error("%s", exc)
         return 1
     try:
+        journal = open_journal(args.journal)
+    except JournalError as exc:
+        logger.error("%s", exc)
+        return 1
+    try:
         asyncio.run(
-            serve_until_stopped(args.host, args.port, args.room, args.password, args.bpm, generator)
+            serve_until_stopped(
+                args.host, args.port, args.room, args.password, args.bpm, generator, journal
+            )
         )
     except OSError as exc:  # the port is taken, the address is not ours
         logger.error("cannot listen on %s:%d: %s", args.host, args.port, exc.strerror or exc)
         return 1
+    finally:
+        if journal is not None:
+            journal.close()
     return 0
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import pytest
 
 from bench.onsets import onsets
@@ -19,8 +20,14 @@ STEP = 60.0 / BPM / 4
 
 
 def test_a_short_headless_jam_plays_the_band_and_the_player_on_the_grid(tmp_path: Path) -> None:
-    result = asyncio.run(play_headless(SoloConfig(bpm=BPM, band=2, seed=4), 2, tmp_path))
+    config = SoloConfig(bpm=BPM, band=2, seed=4, journal=tmp_path / "jams.sqlite")
+    result = asyncio.run(play_headless(config, 2, tmp_path))
     assert result.wav == tmp_path / "jam.wav"
+    assert result.midi == tmp_path / "jam.mid"
+    midi = pretty_midi.PrettyMIDI(str(result.midi))
+    assert sorted(i.name for i in midi.instruments) == ["AI Hats", "AI Kit", "You"]
+    assert all(i.is_drum and i.notes for i in midi.instruments)
+    assert midi.get_end_time() == pytest.approx(2 * 4 * 60 / BPM, abs=1e-4)  # MIDI ticks
     assert sorted(result.players.values()) == ["AI Hats", "AI Kit", "You"]
     assert result.layers >= 3  # each of the three has a layer
     assert result.hits > 20
@@ -60,6 +67,7 @@ def test_posejam_solo_headless_writes_the_jam_and_its_summary(
     summary = json.loads((out / "jam.json").read_text())
     assert summary["bars"] == 1 and summary["hits"] > 5
     assert summary["wav"] == str(out / "jam.wav") and (out / "jam.wav").stat().st_size > 1000
+    assert summary["midi"] == str(out / "jam.mid")  # the default journal (a temp dir in tests)
     assert f"wrote {out / 'jam.wav'}: 1 bars" in capsys.readouterr().out
     assert main(["solo", "--headless", "--bars", "0"]) == 2
     assert main(["solo", "--headless", "--band", "5"]) == 2

@@ -308,7 +308,7 @@ def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
 
 def test_sigterm_shuts_the_server_process_down_cleanly() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", "--room", "SIGS"],
+        [sys.executable, "-m", "server", "--port", "0", "--room", "SIGS", "--journal", "none"],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
