@@ -82,6 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the drum model's sampling temperature, 0.05..3 (default: %(default)s)",
     )
     parser.add_argument(
+        "--advertise",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="announce the room on the LAN (mDNS) so posejam join CODE finds it; auto: when "
+        "listening beyond this machine (default: %(default)s)",
+    )
+    parser.add_argument(
         "--journal",
         type=journal_path,
         default=default_journal(),
@@ -90,6 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"`posejam jams` and `posejam export`; {JOURNAL_OFF} records nothing "
         "(default: %(default)s)",
     )
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # nobody else on the LAN could join these
 
 
 def _room_code(text: str) -> str:
@@ -163,13 +173,28 @@ async def serve_until_stopped(
     bpm: float,
     generator: Generator | None = None,
     journal: Journal | None = None,
+    advertise: bool = False,
 ) -> None:
-    """Run until a SIGINT or SIGTERM arrives, then close every connection cleanly."""
+    """Run until a SIGINT or SIGTERM arrives, then close every connection cleanly.
+
+    With ``advertise``, the room is announced on the LAN (mDNS) so that
+    ``posejam join CODE`` finds it; failing to announce only logs a warning.
+    """
     stop = asyncio.Event()
     stop_on_signals(stop)
-    server, _, _ = await open_server(host, port, room, password, bpm, generator, journal)
+    server, code, bound = await open_server(host, port, room, password, bpm, generator, journal)
+    advertiser = None
+    if advertise:
+        from server.discovery import RoomAdvertiser
+
+        advertiser = RoomAdvertiser(code, bound, host, needs_password=bool(password))
+        # In the background: claiming the name takes a second, players can join meanwhile.
+        announcing = asyncio.create_task(advertiser.start())
     await stop.wait()
     logger.info("shutting down")
+    if advertiser is not None:
+        await announcing
+        await advertiser.stop()
     await server.stop()
 
 
@@ -201,10 +226,20 @@ def run(args: argparse.Namespace) -> int:
     except JournalError as exc:
         logger.error("%s", exc)
         return 1
+    advertise = args.advertise == "on" or (
+        args.advertise == "auto" and args.host not in LOCAL_HOSTS
+    )
     try:
         asyncio.run(
             serve_until_stopped(
-                args.host, args.port, args.room, args.password, args.bpm, generator, journal
+                args.host,
+                args.port,
+                args.room,
+                args.password,
+                args.bpm,
+                generator,
+                journal,
+                advertise,
             )
         )
     except OSError as exc:  # the port is taken, the address is not ours
