@@ -11,31 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import arcade
-import numpy as np
-import PIL.Image
 
 from client.pose_readout import Meter, readout
 from client.pose_tracker import PoseTracker, TrackedPose
+from client.views.drawing import BONE, CameraPicture, ShapeBatch, TextCache, draw_skeleton
 
 WIDTH, HEIGHT = 1280, 720
 STAGE_W, STAGE_H = 800, 600  # the picture, 4:3
 MARGIN = 20
 BACKGROUND = (18, 18, 24)
 STAGE = (34, 34, 44)
-BONE = (255, 200, 40)
-JOINT = (255, 255, 255)
 BAR_BACK = (50, 50, 62)
 BAR = {"features": (80, 180, 255), "groove": (255, 120, 80), "audio": (120, 220, 120)}
 TEXT = (230, 230, 230)
 DIM = (150, 150, 160)
-
-# mediapipe's pose topology: which landmarks the skeleton joins.
-BONES = (
-    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
-    (23, 25), (25, 27), (24, 26), (26, 28), (27, 29), (29, 31), (28, 30), (30, 32),
-    (15, 17), (15, 19), (16, 18), (16, 20), (0, 11), (0, 12),
-)  # fmt: skip
-SEEN = 0.5  # landmarks less visible than this are not drawn
 
 
 class PoseDebugView(arcade.View):
@@ -54,9 +43,9 @@ class PoseDebugView(arcade.View):
         self.frames = frames
         self.drawn = 0
         self._on_frame = on_frame
-        self._camera: arcade.Texture | None = None
-        self._camera_size: tuple[int, int] | None = None
-        self._texts: dict[str, arcade.Text] = {}
+        self._camera = CameraPicture("pose-camera")
+        self._texts = TextCache()
+        self._bones = ShapeBatch()
 
     def on_draw(self) -> None:
         self.clear(color=BACKGROUND)
@@ -64,15 +53,17 @@ class PoseDebugView(arcade.View):
         left, bottom = MARGIN, (HEIGHT - STAGE_H) // 2
         arcade.draw_lrbt_rectangle_filled(left, left + STAGE_W, bottom, bottom + STAGE_H, STAGE)
         if pose is not None and pose.image is not None:
-            self._draw_image(pose.image, left, bottom)
+            self._camera.draw(self.window, pose.image, arcade.LBWH(left, bottom, STAGE_W, STAGE_H))
         if pose is not None and pose.landmarks is not None:
-            draw_skeleton(pose.landmarks, left, bottom, STAGE_W, STAGE_H)
+            draw_skeleton(self._bones, pose.landmarks, left, bottom, STAGE_W, STAGE_H, BONE)
+            self._bones.draw()
         self._text("title", self.title, left, HEIGHT - 36, 16, TEXT)
         self._text("status", status_line(self.tracker, pose), left, 16, 12, DIM)
         if pose is not None:
             self._draw_meters(readout(pose.features), left + STAGE_W + 2 * MARGIN)
         elif self.tracker.error is not None:
             self._text("error", str(self.tracker.error), left + 10, bottom + STAGE_H // 2, 12, TEXT)
+        self._texts.draw()
         self.drawn += 1
         if self._on_frame is not None:
             self._on_frame(self.window)
@@ -80,21 +71,6 @@ class PoseDebugView(arcade.View):
             # Headless arcade runs its own loop, which neither pyglet's clock nor
             # arcade.exit() reaches: closing the window ends it, as it ends a real one.
             self.window.close()
-
-    def _draw_image(self, image: np.ndarray, left: float, bottom: float) -> None:
-        size = (image.shape[1], image.shape[0])
-        picture = PIL.Image.fromarray(image).convert("RGBA")
-        if self._camera is None or self._camera_size != size:
-            # One texture, rewritten in place each frame: a new one per frame would
-            # fill the texture atlas.
-            self._camera = arcade.Texture(picture, hash=f"pose-camera-{id(self)}-{size}")
-            self._camera_size = size
-        else:
-            self._camera.image.paste(picture)
-            self.window.ctx.default_atlas.update_texture_image(self._camera)
-        arcade.draw_texture_rect(
-            self._camera, arcade.LBWH(left, bottom, STAGE_W, STAGE_H), pixelated=False
-        )
 
     def _draw_meters(self, sections: Sequence[tuple[str, Sequence[Meter]]], left: float) -> None:
         width = WIDTH - left - MARGIN
@@ -119,32 +95,7 @@ class PoseDebugView(arcade.View):
     def _text(
         self, key: str, value: str, x: float, y: float, size: int, color: tuple[int, int, int]
     ) -> None:
-        text = self._texts.get(key)
-        if text is None:
-            text = self._texts[key] = arcade.Text(value, x, y, color, size)
-        elif text.text != value:
-            text.text = value
-        text.draw()
-
-
-def draw_skeleton(
-    landmarks: np.ndarray, left: float, bottom: float, width: float, height: float
-) -> None:
-    """Bones and joints of the visible landmarks, image y (down) turned to screen y (up)."""
-
-    def at(i: int) -> tuple[float, float]:
-        return left + landmarks[i, 0] * width, bottom + (1.0 - landmarks[i, 1]) * height
-
-    seen = [
-        bool(landmarks[i, 3] >= SEEN and np.isfinite(landmarks[i, :2]).all())
-        for i in range(len(landmarks))
-    ]
-    for a, b in BONES:
-        if seen[a] and seen[b]:
-            arcade.draw_line(*at(a), *at(b), BONE, 4)
-    for i, ok in enumerate(seen):
-        if ok:
-            arcade.draw_circle_filled(*at(i), 5 if i in (0, 15, 16) else 3, JOINT)
+        self._texts.put(key, value, x, y, size, color)
 
 
 def status_line(tracker: PoseTracker, pose: TrackedPose | None) -> str:
