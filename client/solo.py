@@ -1,41 +1,31 @@
 """Solo practice: you and an AI band, with the room's server running in this process.
 
 A :class:`SoloSession` starts a server on 127.0.0.1 (the drum model loaded and warmed
-first), adds the AI band to its room, joins it as the player, rolls the player's first
-layer, and then runs what a game client runs: the pose tracker streaming features to
-the server 30 times a second, and the audio feed handing the scheduler's hits to the
-engine every 10 ms, with every pose moving its player's channel at once. The server
-is the same one a party uses, reached over loopback: solo is a room of one.
+first), adds the AI band to its room, joins it with a :class:`~client.game.GameClient`
+as the player -- the client every screen runs -- and rolls the player's first layer.
+The server is the same one a party uses, reached over loopback: solo is a room of one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from client.audio_engine import OfflineEngine
 from client.audio_types import AudioEngine
 from client.export_cli import export
-from client.mix import follow
+from client.game import GameClient
 from client.net import NetClient
-from client.pose_source import open_source
-from client.pose_tracker import Detector, Landmarker, PoseTracker, TrackedPose
-from client.scheduler import Scheduler
 from server import ai_band
 from server import main as server_main
 from server.app import PoseJamServer
 from server.journal import Journal
 from server.lobby import Lobby
-from shared.codec import LANDMARK_COUNT
 from shared.drums import BEATS_PER_BAR, STEPS_PER_BAR
-from shared.messages import Hello, Pose, Role, Seed, SeedSource
+from shared.messages import Hello, Role, Seed, SeedSource
 from shared.tempo import check_bpm
 
 logger = logging.getLogger(__name__)
@@ -43,9 +33,6 @@ logger = logging.getLogger(__name__)
 # Seconds from the room opening to its first bar: enough for the band's and the
 # player's first layers to be written in the beat before the bar's lead.
 FIRST_BAR_AFTER = 1.2
-POSE_INTERVAL = 1 / 30  # the wire's limit: 30 poses a second
-FEED_INTERVAL = 0.01  # how often hits are handed to the engine (the scheduler looks 150 ms on)
-QUANT = 65535
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,25 +51,16 @@ class SoloConfig:
         check_bpm(self.bpm)
 
 
-def quantize(landmarks: np.ndarray) -> tuple[int, ...]:
-    """Landmarks ``[33, 4]`` (x, y, z, visibility) as the wire's 0..65535 (x, y, visibility)."""
-    points = np.clip(np.nan_to_num(landmarks[:, (0, 1, 3)], nan=0.0), 0.0, 1.0)
-    return tuple(int(v) for v in np.round(points * QUANT).astype(np.int64).reshape(-1))
-
-
 class SoloSession:
+    """The room's server in this process, with the AI band, and the player's client."""
+
     def __init__(self, config: SoloConfig, engine: AudioEngine) -> None:
         self.config = config
         self.engine = engine
-        self.scheduler = Scheduler()
         self.server: PoseJamServer | None = None
         self.journal: Journal | None = None
-        self.client: NetClient | None = None
-        self.tracker: PoseTracker | None = None
+        self.game: GameClient | None = None
         self.code = ""
-        self._tasks: list[asyncio.Task[None]] = []
-        self._followed: dict[int, float] = {}  # player -> client time of the pose last applied
-        self.first_sound: float | None = None  # when the first hits went to the engine
 
     async def start(self) -> None:
         config = self.config
@@ -99,44 +77,35 @@ class SoloSession:
         self.server = PoseJamServer(lobby, generator, journal=self.journal)
         port = await self.server.start("127.0.0.1", 0)
         self.server.announce(room, room.add_band(config.band, config.seed, now))
-        self.client = NetClient(f"ws://127.0.0.1:{port}", Hello(config.name, Role.PLAYER))
-        await self.client.connect()
-        await self.client.send(Seed(SeedSource.DICE, dice=config.seed, density=0.5))
-        source = open_source(config.source)
-        detector = None if config.source == "demo" else self._detector
-        self.tracker = PoseTracker(source, detector).start()
-        self._tasks = [
-            asyncio.create_task(self._stream_poses()),
-            asyncio.create_task(self._feed_audio()),
-        ]
-
-    def _detector(self) -> Detector:
-        return Landmarker(self.config.pose_model)
+        hello = Hello(config.name, Role.PLAYER)
+        self.game = GameClient(
+            f"ws://127.0.0.1:{port}", hello, self.engine, config.source, config.pose_model
+        )
+        await self.game.start()
+        await self.game.send(Seed(SeedSource.DICE, dice=config.seed, density=0.5))
 
     async def stop(self) -> None:
         """Stop whatever was started (after a failed start too)."""
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self.tracker is not None:
-            await asyncio.to_thread(self.tracker.stop)
-        if self.client is not None:
-            await self.client.close()
+        if self.game is not None:
+            await self.game.stop()
+        else:
+            self.engine.close()
         if self.server is not None:
             await self.server.stop()
         if self.journal is not None:
             self.journal.close()
-        self.engine.close()
+
+    @property
+    def client(self) -> NetClient:
+        assert self.game is not None
+        return self.game.net
 
     @property
     def me(self) -> int:
-        assert self.client is not None
         return self.client.player_id
 
     async def first_layer_bar(self, timeout: float = 15.0) -> int:
         """The bar the player's first layer starts on, once the server has written it."""
-        assert self.client is not None
         deadline = time.monotonic() + timeout
         while (layer := self.client.state.loops.latest(self.me)) is None:
             if time.monotonic() > deadline:
@@ -144,48 +113,10 @@ class SoloSession:
             await asyncio.sleep(0.02)
         return layer.starts_at_bar
 
-    def latest_pose(self) -> TrackedPose | None:
-        return self.tracker.latest() if self.tracker is not None else None
-
-    async def _stream_poses(self) -> None:
-        assert self.client is not None and self.tracker is not None
-        sent = -1
-        while True:
-            pose = self.tracker.latest()
-            if pose is not None and pose.index != sent:
-                sent = pose.index
-                features = tuple(float(v) for v in pose.features)
-                landmarks = () if pose.landmarks is None else quantize(pose.landmarks)
-                assert len(landmarks) in (0, LANDMARK_COUNT * 3)
-                await self.client.send(Pose(self.client.clock(), features, landmarks))
-                follow(self.engine, self.me, features)  # my own sound moves at once
-            await asyncio.sleep(POSE_INTERVAL)
-
-    async def _feed_audio(self) -> None:
-        assert self.client is not None
-        state, sync = self.client.state, self.client.sync
-        while True:
-            if state.tempo is not None and sync.ready:
-                local = self.client.clock()
-                advance: Any = getattr(self.engine, "advance_to", None)
-                if advance is not None:  # an offline engine runs on this clock too
-                    advance(max(local, self.engine.now()))
-                hits = self.scheduler.due(state.loops, state.tempo, sync, local)
-                if hits and self.first_sound is None:
-                    self.first_sound = time.monotonic()
-                    # bench.startup reads this line: launch to first sound, the target 3 s
-                    logger.info("first sound scheduled (it plays at %.3f local)", hits[0].time)
-                self.engine.schedule(hits)
-                for player, pose in state.poses.items():
-                    if self._followed.get(player) != pose.client_time:
-                        self._followed[player] = pose.client_time
-                        follow(self.engine, player, pose.features)
-            await asyncio.sleep(FEED_INTERVAL)
-
     def bar_times(self, first: int, bars: int) -> tuple[float, float]:
         """Local times at which bars ``first`` and ``first + bars`` start, by the clock sync."""
-        assert self.client is not None and self.client.state.tempo is not None
         tempo, sync = self.client.state.tempo, self.client.sync
+        assert tempo is not None
         return (
             sync.local_time(tempo.time_at_step(first * STEPS_PER_BAR)),
             sync.local_time(tempo.time_at_step((first + bars) * STEPS_PER_BAR)),
@@ -196,6 +127,7 @@ class SoloSession:
 class SoloResult:
     wav: Path
     midi: Path | None  # from the journal, when the jam was recorded
+    screen: Path | None  # the play view as the jam ended (needs arcade's off-screen drawing)
     first_bar: int
     bars: int
     seconds: float  # of audio rendered
@@ -205,9 +137,12 @@ class SoloResult:
     players: dict[int, str]  # who played: the player and the band, by id
 
 
-async def play_headless(config: SoloConfig, bars: int, out: Path) -> SoloResult:
+async def play_headless(
+    config: SoloConfig, bars: int, out: Path, screenshot: bool = True
+) -> SoloResult:
     """A whole solo jam of ``bars`` bars from the player's first layer, in real time,
-    heard by an offline engine on this machine's clock: ``out/jam.wav``."""
+    heard by an offline engine on this machine's clock: ``out/jam.wav``, ``out/jam.mid``
+    (when the jam is journaled) and the play view at its end, ``out/screen.png``."""
     started = time.monotonic()
     engine = OfflineEngine(start=started)
     session = SoloSession(config, engine)
@@ -217,11 +152,14 @@ async def play_headless(config: SoloConfig, bars: int, out: Path) -> SoloResult:
         _, end = session.bar_times(first, bars)
         while time.monotonic() < end + 0.2:
             await asyncio.sleep(0.05)
-        assert session.client is not None and session.server is not None
+        assert session.server is not None
         state = session.client.state
         players = {p.id: p.name for p in state.players.values() if p.role is not Role.SPECTATOR}
         layers = len(state.loops.all())
         jam = session.server.jams.get(session.code)
+        screen = out / "screen.png" if screenshot else None
+        if screen is not None and session.game is not None:
+            capture_play(session.game, screen)
     finally:
         await session.stop()
     seconds = end - started + RING_OUT
@@ -232,8 +170,17 @@ async def play_headless(config: SoloConfig, bars: int, out: Path) -> SoloResult:
         with Journal.open(config.journal, create=False) as journal:
             export(journal, jam, midi, bars=bars)
     return SoloResult(
-        info.path, midi, first, bars, seconds, info.hits, info.peak_dbfs, layers, players
+        info.path, midi, screen, first, bars, seconds, info.hits, info.peak_dbfs, layers, players
     )
+
+
+def capture_play(game: GameClient, path: Path) -> Path:
+    """The play view of this client as it is now, drawn off-screen into ``path``."""
+    from client.views.capture import capture  # arcade: only a job that draws pays for it
+    from client.views.play import PlayView
+
+    state = game.screen_state()
+    return capture(lambda: PlayView(lambda: state, on_seed=lambda seed: None), path)
 
 
 RING_OUT = 1.5  # seconds of the last hits' tails after the last bar

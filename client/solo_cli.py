@@ -23,8 +23,8 @@ DESCRIPTION = """\
 Practise alone: a room runs in this process with an AI band of drum-model layers that
 change style every few bars, and your body steers your own layer. With --headless the
 whole jam plays in real time with no window and no sound card and is written to --out:
-jam.wav (what you would have heard), jam.mid (a track per player, from the jam's journal)
-and a summary (jam.json).
+jam.wav (what you would have heard), jam.mid (a track per player, from the jam's journal),
+screen.png (the play view as the jam ends) and a summary (jam.json).
 """
 
 
@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"posejam solo: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    # The screenshot is drawn off-screen (EGL), display or not; set before arcade loads.
+    os.environ.setdefault("ARCADE_HEADLESS", "1")
     try:
         result = asyncio.run(play_headless(config, args.bars, args.out))
     except (PoseSourceError, TimeoutError, ValueError, JournalError, ExportError) as exc:
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     summary = {
         "wav": str(result.wav),
         "midi": str(result.midi) if result.midi else None,
+        "screen": str(result.screen) if result.screen else None,
         "first_bar": result.first_bar,
         "bars": result.bars,
         "seconds": round(result.seconds, 3),

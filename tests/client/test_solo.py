@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 import pytest
+from PIL import Image
 
 from bench.onsets import onsets
+from client.game import quantize
 from client.kit import read_wav
-from client.solo import SoloConfig, play_headless, quantize
+from client.solo import SoloConfig, play_headless
 
 BPM = 180.0  # a step is 1/12 s: two bars take 2.7 s
 STEP = 60.0 / BPM / 4
@@ -68,6 +70,13 @@ def test_posejam_solo_headless_writes_the_jam_and_its_summary(
     assert summary["bars"] == 1 and summary["hits"] > 5
     assert summary["wav"] == str(out / "jam.wav") and (out / "jam.wav").stat().st_size > 1000
     assert summary["midi"] == str(out / "jam.mid")  # the default journal (a temp dir in tests)
+    # The play view as the jam ended: the player's own colour (the first palette colour)
+    # fills their skeleton and their cells, and the band's layers are in the grid.
+    screen = np.asarray(Image.open(out / "screen.png"))
+    assert screen.shape == (720, 1280, 3)
+    red = (np.abs(screen.astype(int) - (0xFF, 0x5A, 0x5F)).max(axis=2) < 12).sum()
+    assert red > 2000
+    assert screen[90:360, 610:1260].std() > 20  # the groove grid is drawn, not blank
     assert f"wrote {out / 'jam.wav'}: 1 bars" in capsys.readouterr().out
     assert main(["solo", "--headless", "--bars", "0"]) == 2
     assert main(["solo", "--headless", "--band", "5"]) == 2
