@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 
-from client import audio_cli, bot, export_cli, pose_cli, render_cli, solo_cli
+from client import audio_cli, bot, export_cli, party_cli, pose_cli, render_cli, solo_cli
 from client.net import ConnectError
 from models import cli as model_cli
 from server import main as server_main
@@ -72,6 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     solo_cli.add_arguments(p)
+
+    p = sub.add_parser(
+        "host",
+        help="host a party: a room on the LAN and you in it",
+        description=party_cli.HOST_DESCRIPTION,
+    )
+    party_cli.add_host_arguments(p)
+
+    p = sub.add_parser(
+        "join", help="join a room by code or address", description=party_cli.JOIN_DESCRIPTION
+    )
+    party_cli.add_join_arguments(p)
+
+    p = sub.add_parser(
+        "spectate",
+        help="watch a room on a big screen",
+        description=party_cli.SPECTATE_DESCRIPTION,
+    )
+    party_cli.add_spectate_arguments(p)
 
     p = sub.add_parser(
         "jams",

@@ -17,7 +17,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -26,9 +27,11 @@ from client.mix import follow
 from client.net import NetClient
 from client.pose_source import open_source
 from client.pose_tracker import Detector, Landmarker, PoseTracker, TrackedPose
+from client.room_state import RoomState
 from client.scheduler import Scheduler
 from client.views.screen_state import EMPTY_GRID, ScreenState
 from shared.codec import LANDMARK_COUNT
+from shared.loop_stack import LoopStack
 from shared.messages import Hello, Layer, Pose, Seed, Tempo
 
 logger = logging.getLogger(__name__)
@@ -184,3 +187,56 @@ class Background:
 def _log_failure(future: Any) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("sending failed: %s", future.exception())
+
+
+def snapshot(game: GameClient) -> ScreenState:
+    """The screen state with its own copy of the room: for a view drawing on another
+    thread than the one the messages arrive on (call this on the client's thread)."""
+    state = game.screen_state()
+    room = state.room
+    loops = LoopStack()
+    for layer in room.loops.all():
+        loops.schedule(layer)
+    copied = RoomState(
+        me=room.me,
+        room=room.room,
+        host=room.host,
+        players=dict(room.players),
+        loops=loops,
+        tempo=room.tempo,
+        poses=dict(room.poses),
+    )
+    return replace(state, room=copied)
+
+
+def run_window(
+    background: Background,
+    game: GameClient,
+    make_view: Callable[[Callable[[], ScreenState]], Any],
+    title: str,
+    frames: int = 0,
+) -> None:
+    """Show ``make_view(state)`` until the window closes (or ``frames`` draws pass): the
+    view reads a fresh snapshot each frame, taken on the client's own thread."""
+    import arcade
+
+    async def take() -> ScreenState:
+        return snapshot(game)
+
+    def state() -> ScreenState:
+        return cast(ScreenState, background.run(take(), timeout=1.0))
+
+    window = arcade.Window(1280, 720, f"PoseJam: {title}")
+    view = make_view(state)
+    if frames:
+        draw, drawn = view.on_draw, [0]
+
+        def limited() -> None:
+            draw()
+            drawn[0] += 1
+            if drawn[0] >= frames:
+                window.close()
+
+        view.on_draw = limited
+    window.show_view(view)
+    arcade.run()

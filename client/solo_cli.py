@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from client.export_cli import ExportError
+from client.game import GameClient
 from client.pose_source import PoseSourceError
-from client.solo import SoloConfig, play_headless
+from client.solo import SoloConfig, SoloSession, play_headless
 from server import main as server_main
 from server.journal import JournalError
 from shared.tempo import MAX_BPM, MIN_BPM
@@ -21,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Practise alone: a room runs in this process with an AI band of drum-model layers that
-change style every few bars, and your body steers your own layer. With --headless the
+change style every few bars, and your body steers your own layer, in a game window (or,
+with no display, headless). With --headless the
 whole jam plays in real time with no window and no sound card and is written to --out:
 jam.wav (what you would have heard), jam.mid (a track per player, from the jam's journal),
 screen.png (the play view as the jam ends) and a summary (jam.json).
@@ -61,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the jam is recorded, for posejam jams and export; none: not recorded "
         "(default: %(default)s)",
     )
+    parser.add_argument("--frames", type=int, default=0, help=argparse.SUPPRESS)  # tests
     parser.set_defaults(run=run)
 
 
@@ -87,11 +90,17 @@ def run(args: argparse.Namespace) -> int:
         print("posejam solo: no display here: playing headless into", args.out, file=sys.stderr)
         args.headless = True
     if not args.headless:
-        print(
-            "posejam solo: the game window comes with the play view; use --headless",
-            file=sys.stderr,
-        )
-        return 2
+        from client.audio_engine import open_engine
+        from client.party_cli import play
+
+        session = SoloSession(config, open_engine("auto"))
+
+        async def open_game() -> GameClient:
+            await session.start()
+            assert session.game is not None
+            return session.game
+
+        return play("solo", open_game, session.stop, False, "solo", args.frames)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

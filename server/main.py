@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--room",
-        type=_room_code,
+        type=room_code,
         default=None,
         metavar="CODE",
         help="room code, 4 letters (default: a random one)",
@@ -102,7 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # nobody else on the LAN could join these
 
 
-def _room_code(text: str) -> str:
+def room_code(text: str) -> str:
     code = text.upper()
     if len(code) != CODE_LENGTH or not code.isascii() or not code.isalpha():
         raise argparse.ArgumentTypeError(f"a room code is {CODE_LENGTH} letters A-Z, got {text!r}")

@@ -1,0 +1,141 @@
+"""Game clients in a party on loopback: two dancing players and a spectator on one real
+server, every screen playing the same hits at the same server times; and the windows
+each command opens, drawn off-screen."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from client.audio_engine import SilentEngine
+from client.cli import main
+from client.game import GameClient, snapshot
+from shared.messages import Hello, Role, Seed, SeedSource
+from tests.loopback import running_server
+
+ROOT = Path(__file__).resolve().parents[2]
+BAR = 1.0  # the loopback room plays at 240 bpm
+
+
+def test_two_players_and_a_spectator_hear_the_same_groove() -> None:
+    seen: dict[str, object] = {}
+
+    async def party() -> list[GameClient]:
+        async with running_server(bpm=240.0) as url:
+            ann = GameClient(url, Hello("Ann", Role.PLAYER), SilentEngine(), source="demo")
+            bob = GameClient(url, Hello("Bob", Role.PLAYER), SilentEngine(), source="demo")
+            tv = GameClient(url, Hello("TV", Role.SPECTATOR), SilentEngine())
+            games = [ann, bob, tv]
+            for game in games:
+                await game.start()
+            await ann.send(Seed(SeedSource.DICE, dice=1, density=0.6))
+            await bob.send(Seed(SeedSource.GRID, grid=(1, 0, 4, 0, 2, 0, 4, 0) * 2))
+            await asyncio.sleep(5 * BAR)
+            seen["tv"] = {p: len(pose.landmarks) for p, pose in tv.net.state.poses.items()}
+            seen["ann"] = set(ann.net.state.poses)
+            for game in games:
+                await game.stop()
+            return games
+
+    ann, bob, tv = asyncio.run(party())
+    engines = [g.engine for g in (ann, bob, tv)]
+    assert all(isinstance(e, SilentEngine) for e in engines)
+    # The same clock on one machine: every screen's hits land at the same times.
+    heard = [
+        {(round(h.time, 3), h.owner, h.drum) for h in e.hits}  # type: ignore[attr-defined]
+        for e in engines
+    ]
+    common = heard[0] & heard[1] & heard[2]
+    assert len(common) > 20
+    assert {owner for _, owner, _ in common} == {ann.me, bob.me}
+    # Each screen scheduled from its own start, so the sets differ only at their edges.
+    assert min(len(common) / len(h) for h in heard) > 0.8
+    # The spectator sees both bodies, landmarks and all, and the players each other.
+    assert seen["tv"] == {ann.me: 99, bob.me: 99}
+    assert seen["ann"] == {bob.me}  # the server relays a pose to everyone but its sender
+    # And every screen's pose channels follow the bodies: the channels were set.
+    assert {ann.me, bob.me} <= set(tv.engine.channels)  # type: ignore[attr-defined]
+
+
+def test_a_snapshot_is_a_copy_the_network_thread_cannot_change() -> None:
+    async def one() -> None:
+        async with running_server() as url:
+            game = GameClient(url, Hello("Ann", Role.PLAYER), SilentEngine())
+            await game.start()
+            shot = snapshot(game)
+            assert shot.room is not game.net.state
+            assert shot.room.players == game.net.state.players
+            assert shot.room.players is not game.net.state.players
+            await game.stop()
+
+    asyncio.run(one())
+
+
+@pytest.fixture
+def server_url() -> str:  # type: ignore[misc]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "--port",
+            "0",
+            "--room",
+            "GAME",
+            "--journal",
+            "none",
+            "--generator",
+            "seeds",
+            "--bpm",
+            "200",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if found := re.search(r"listening on (ws://127\.0\.0\.1:\d+) room GAME", line):
+            yield found.group(1)
+            break
+    proc.terminate()
+    proc.wait()
+
+
+def test_join_and_spectate_open_their_windows_on_a_real_server(server_url: str) -> None:
+    assert main(["join", server_url, "--source", "demo", "--frames", "20"]) == 0
+    assert main(["spectate", server_url, "--frames", "20"]) == 0
+
+
+def test_solo_and_host_open_their_windows() -> None:
+    assert main(["solo", "--frames", "20", "--journal", "none"]) == 0
+    assert (
+        main(
+            [
+                "host",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--journal",
+                "none",
+                "--source",
+                "demo",
+                "--frames",
+                "20",
+            ]
+        )
+        == 0
+    )
+
+
+def test_a_room_that_is_not_there_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spectate", "ws://127.0.0.1:9", "--frames", "5"]) == 1
+    assert "posejam spectate: cannot reach ws://127.0.0.1:9" in capsys.readouterr().err
