@@ -171,24 +171,22 @@ def _client(args: argparse.Namespace, role: Role) -> tuple[Callable[[], Any], Ca
     return open_game, close
 
 
-def run_join(args: argparse.Namespace) -> int:
+def _run_target(args: argparse.Namespace, command: str, role: Role) -> int:
     try:
         parse_target(args.target)
     except ValueError as exc:
-        print(f"posejam join: {exc}", file=sys.stderr)
+        print(f"posejam {command}: {exc}", file=sys.stderr)
         return 2
-    open_game, close = _client(args, Role.PLAYER)
-    return play("join", open_game, close, False, args.target, args.frames)
+    open_game, close = _client(args, role)
+    return play(command, open_game, close, role is Role.SPECTATOR, args.target, args.frames)
+
+
+def run_join(args: argparse.Namespace) -> int:
+    return _run_target(args, "join", Role.PLAYER)
 
 
 def run_spectate(args: argparse.Namespace) -> int:
-    try:
-        parse_target(args.target)
-    except ValueError as exc:
-        print(f"posejam spectate: {exc}", file=sys.stderr)
-        return 2
-    open_game, close = _client(args, Role.SPECTATOR)
-    return play("spectate", open_game, close, True, args.target, args.frames)
+    return _run_target(args, "spectate", Role.SPECTATOR)
 
 
 def run_host(args: argparse.Namespace) -> int:

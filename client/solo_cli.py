@@ -12,7 +12,7 @@ from pathlib import Path
 
 from client.export_cli import ExportError
 from client.game import GameClient
-from client.pose_source import PoseSourceError
+from client.pose_source import PoseSourceError, open_source
 from client.solo import SoloConfig, SoloSession, play_headless
 from server import main as server_main
 from server.journal import JournalError
@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         default="demo",
-        help="your body: camera, camera:N, demo or a video file (default: %(default)s)",
+        help="your body: camera, camera:N, demo, a video file, or auto: the camera when "
+        "there is one, else the demo dancer (default: %(default)s)",
     )
     parser.add_argument(
         "--journal",
@@ -67,7 +68,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
+def pick_source(spec: str) -> str:
+    """``auto``: the camera if one opens, else the demo dancer (said in the log)."""
+    if spec != "auto":
+        return spec
+    try:
+        open_source("camera").close()
+    except PoseSourceError as exc:
+        logger.warning("%s; dancing with the demo dancer instead", exc)
+        return "demo"
+    return "camera"
+
+
 def run(args: argparse.Namespace) -> int:
+    args.source = pick_source(args.source)
     if args.bars < 1:
         print("posejam solo: --bars must be 1 or more", file=sys.stderr)
         return 2

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 from server.app import PoseJamServer, ServerConfig
 from server.generator import Generator
@@ -28,3 +33,28 @@ async def running_server(
         yield f"ws://127.0.0.1:{port}"
     finally:
         await server.stop()
+
+
+@contextlib.contextmanager
+def server_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m server --port 0 --journal none ARGS`` in a process of its own; yield it
+    and its ws:// URL once it listens; kill it on exit if it still runs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", "0", "--journal", "none", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if found := re.search(r"listening on (ws://127\.0\.0\.1:\d+)", line):
+                yield proc, found.group(1)
+                break
+        else:
+            raise RuntimeError("the server process did not start")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -16,7 +16,7 @@ def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     text = help_text(capsys)
-    for command in ("server", "bot", "play"):
+    for command in ("play", "solo", "host", "join", "spectate", "server", "bot", "export"):
         assert command in text
 
 
@@ -25,7 +25,7 @@ def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str
     [
         ("server", ["--host", "--port", "(default: 8765)", "--room", "--password", "--bpm"]),
         ("bot", ["--url", "--room", "--count", "--spectators", "--seconds", "30 Hz"]),
-        ("play", ["not built yet", "--port", "--bots", "--seconds"]),
+        ("play", ["Start the game", "--headless", "--out", "--source", "(default: auto)"]),
     ],
 )
 def test_each_subcommand_says_what_it_does_and_its_defaults(

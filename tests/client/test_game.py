@@ -5,11 +5,7 @@ each command opens, drawn off-screen."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,9 +13,8 @@ from client.audio_engine import SilentEngine
 from client.cli import main
 from client.game import GameClient, snapshot
 from shared.messages import Hello, Role, Seed, SeedSource
-from tests.loopback import running_server
+from tests.loopback import running_server, server_process
 
-ROOT = Path(__file__).resolve().parents[2]
 BAR = 1.0  # the loopback room plays at 240 bpm
 
 
@@ -78,35 +73,9 @@ def test_a_snapshot_is_a_copy_the_network_thread_cannot_change() -> None:
 
 
 @pytest.fixture
-def server_url() -> str:  # type: ignore[misc]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "--port",
-            "0",
-            "--room",
-            "GAME",
-            "--journal",
-            "none",
-            "--generator",
-            "seeds",
-            "--bpm",
-            "200",
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if found := re.search(r"listening on (ws://127\.0\.0\.1:\d+) room GAME", line):
-            yield found.group(1)
-            break
-    proc.terminate()
-    proc.wait()
+def server_url() -> Iterator[str]:
+    with server_process("--room", "GAME", "--generator", "seeds", "--bpm", "200") as (_, url):
+        yield url
 
 
 def test_join_and_spectate_open_their_windows_on_a_real_server(server_url: str) -> None:

@@ -223,50 +223,16 @@ def test_a_name_already_taken_is_a_warning_and_the_first_room_stays(
 
 
 def test_posejam_server_announces_its_room_and_withdraws_it_on_sigterm() -> None:
-    import os
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from client.discovery import RoomNotFound, resolve
+    from tests.loopback import server_process
 
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "--port",
-            "0",
-            "--room",
-            "ADVT",
-            "--journal",
-            "none",
-            "--advertise",
-            "on",
-            "--generator",
-            "seeds",
-        ],
-        cwd=root,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stderr is not None
-        port = None
-        for line in proc.stderr:
-            if found := re.search(r"listening on ws://127\.0\.0\.1:(\d+) room ADVT", line):
-                port = int(found.group(1))
-                break
-        assert port is not None
+    with server_process("--room", "ADVT", "--advertise", "on", "--generator", "seeds") as (
+        proc,
+        url,
+    ):
         room = asyncio.run(resolve("advt", timeout=5.0, interfaces=["127.0.0.1"]))
-        assert (room.code, room.port, room.url) == ("ADVT", port, f"ws://127.0.0.1:{port}")
+        assert (room.code, room.url) == ("ADVT", url)
         proc.send_signal(15)
         assert proc.wait(timeout=10) == 0
         with pytest.raises(RoomNotFound, match="no room ADVT on this network"):
             asyncio.run(resolve("ADVT", timeout=1.0, interfaces=["127.0.0.1"]))
-    finally:
-        proc.kill()
-        proc.wait()
