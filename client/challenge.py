@@ -18,6 +18,7 @@ import numpy as np
 
 from models.controls import CONTROL_NAMES, controls
 from shared.drums import STEPS_PER_BAR, Pattern
+from shared.loop_stack import LoopStack
 
 TOLERANCE = 0.3  # how far off a control may be and still score something
 SPANS = (1.0, 1.0, 2.0, 1.0)  # each control's range: balance spans -1..1
@@ -93,3 +94,41 @@ def score(challenge: Challenge, played: dict[int, tuple[float, float, float, flo
         for bar in range(challenge.first_bar, challenge.first_bar + challenge.bars)
     )
     return Result(challenge, bars)
+
+
+class ChallengeRun:
+    """A run of challenges over a jam: each bar the player's layer played is measured
+    once it has been played; :meth:`status` is the line the play screen shows."""
+
+    def __init__(self, challenges: list[Challenge]) -> None:
+        self.challenges = challenges
+        self.played: dict[int, tuple[float, float, float, float]] = {}
+
+    def observe(self, loops: LoopStack, player: int, bar: int) -> None:
+        """Measure ``bar`` (finished) of ``player``'s layer, if it is a challenge's bar."""
+        if bar in self.played or not any(c.covers(bar) for c in self.challenges):
+            return
+        layer = loops.layer_at(player, bar)
+        if layer is not None:
+            bars_in_layer = len(layer.pattern) // STEPS_PER_BAR
+            self.played[bar] = bar_controls(
+                layer.pattern, (bar - layer.starts_at_bar) % bars_in_layer
+            )
+
+    def results(self) -> list[Result]:
+        return [score(c, self.played) for c in self.challenges]
+
+    def status(self, bar: int) -> str:
+        """What to aim for now, and how the last bar went."""
+        current = next((c for c in self.challenges if c.covers(bar)), None)
+        if current is None:
+            upcoming = [c for c in self.challenges if c.first_bar > bar]
+            return f"next challenge in {upcoming[0].first_bar - bar} bars" if upcoming else ""
+        left = current.first_bar + current.bars - bar
+        last = self.played.get(bar - 1)
+        how = (
+            f", last bar {closeness(last, current.target):.0%}"
+            if last and current.covers(bar - 1)
+            else ""
+        )
+        return f"challenge: {current.title} ({left} bars left{how})"

@@ -9,16 +9,19 @@ The server is the same one a party uses, reached over loopback: solo is a room o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from client.audio_engine import OfflineEngine
 from client.audio_types import AudioEngine
+from client.challenge import ChallengeRun, Result, challenges
 from client.export_cli import export
 from client.game import GameClient
 from client.net import NetClient
+from client.views.screen_state import ScreenState
 from server import ai_band
 from server import main as server_main
 from server.app import PoseJamServer
@@ -61,6 +64,8 @@ class SoloSession:
         self.journal: Journal | None = None
         self.game: GameClient | None = None
         self.code = ""
+        self.run: ChallengeRun | None = None
+        self._judge: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -84,8 +89,38 @@ class SoloSession:
         await self.game.start()
         await self.game.send(Seed(SeedSource.DICE, dice=config.seed, density=0.5))
 
+    def start_challenges(self, first_bar: int, count: int, bars_each: int = 4) -> ChallengeRun:
+        """``count`` challenges from ``first_bar``, each bar judged once it has played."""
+        self.run = ChallengeRun(challenges(first_bar, bars_each, count, self.config.seed))
+        self._judge = asyncio.create_task(self._judge_bars(self.run))
+        return self.run
+
+    async def _judge_bars(self, run: ChallengeRun) -> None:
+        judged = -1
+        while True:
+            state, sync = self.client.state, self.client.sync
+            if state.tempo is not None and sync.ready:
+                now_bar = int(state.tempo.bar_at(sync.server_time(self.client.clock())))
+                for bar in range(max(judged + 1, now_bar - 8), now_bar):
+                    run.observe(state.loops, self.me, bar)
+                judged = max(judged, now_bar - 1)
+            await asyncio.sleep(0.1)
+
+    def screen_state(self) -> ScreenState:
+        """The client's screen, with the challenge to aim for as its status line."""
+        assert self.game is not None
+        state = self.game.screen_state()
+        if self.run is None or state.room.tempo is None or state.server_time is None:
+            return state
+        bar = int(state.room.tempo.bar_at(state.server_time))
+        return replace(state, message=self.run.status(bar) or state.message)
+
     async def stop(self) -> None:
         """Stop whatever was started (after a failed start too)."""
+        if self._judge is not None:
+            self._judge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._judge
         if self.game is not None:
             await self.game.stop()
         else:
@@ -135,6 +170,7 @@ class SoloResult:
     peak_dbfs: float
     layers: int  # layers the room played during the jam (every owner's versions)
     players: dict[int, str]  # who played: the player and the band, by id
+    challenges: list[Result]  # how the player's layer met each challenge
 
 
 async def play_headless(
@@ -149,9 +185,12 @@ async def play_headless(
     try:
         await session.start()
         first = await session.first_layer_bar()
+        # A bar to hear the groove, then a challenge every 4 bars that fit in the jam.
+        run = session.start_challenges(first + 1, (bars - 1) // 4)
         _, end = session.bar_times(first, bars)
         while time.monotonic() < end + 0.2:
             await asyncio.sleep(0.05)
+        results = run.results()
         assert session.server is not None
         state = session.client.state
         players = {p.id: p.name for p in state.players.values() if p.role is not Role.SPECTATOR}
@@ -159,7 +198,7 @@ async def play_headless(
         jam = session.server.jams.get(session.code)
         screen = out / "screen.png" if screenshot else None
         if screen is not None and session.game is not None:
-            capture_play(session.game, screen)
+            capture_play(session.screen_state(), screen)
     finally:
         await session.stop()
     seconds = end - started + RING_OUT
@@ -170,16 +209,25 @@ async def play_headless(
         with Journal.open(config.journal, create=False) as journal:
             export(journal, jam, midi, bars=bars)
     return SoloResult(
-        info.path, midi, screen, first, bars, seconds, info.hits, info.peak_dbfs, layers, players
+        info.path,
+        midi,
+        screen,
+        first,
+        bars,
+        seconds,
+        info.hits,
+        info.peak_dbfs,
+        layers,
+        players,
+        results,
     )
 
 
-def capture_play(game: GameClient, path: Path) -> Path:
-    """The play view of this client as it is now, drawn off-screen into ``path``."""
+def capture_play(state: ScreenState, path: Path) -> Path:
+    """The play view of this screen state, drawn off-screen into ``path``."""
     from client.views.capture import capture  # arcade: only a job that draws pays for it
     from client.views.play import PlayView
 
-    state = game.screen_state()
     return capture(lambda: PlayView(lambda: state, on_seed=lambda seed: None), path)
 
 

@@ -14,6 +14,7 @@ from client.export_cli import ExportError
 from client.game import GameClient
 from client.pose_source import PoseSourceError, open_source
 from client.solo import SoloConfig, SoloSession, play_headless
+from models.controls import CONTROL_NAMES
 from server import main as server_main
 from server.journal import JournalError
 from shared.tempo import MAX_BPM, MIN_BPM
@@ -138,6 +139,17 @@ def run(args: argparse.Namespace) -> int:
         "peak_dbfs": round(result.peak_dbfs, 2),
         "layers": result.layers,
         "players": result.players,
+        "challenges": [
+            {
+                "title": r.challenge.title,
+                "target": dict(zip(CONTROL_NAMES, r.challenge.target, strict=True)),
+                "bars": [r.challenge.first_bar, r.challenge.first_bar + r.challenge.bars],
+                "score": round(r.score, 3),
+                "stars": r.stars,
+                "each_bar": [round(b, 3) for b in r.bars],
+            }
+            for r in result.challenges
+        ],
     }
     (args.out / "jam.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {result.wav}: {result.bars} bars, {result.hits} hits, {result.layers} layers")

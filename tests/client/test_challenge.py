@@ -7,12 +7,15 @@ import pytest
 from client.challenge import (
     TARGETS,
     Challenge,
+    ChallengeRun,
     bar_controls,
     challenges,
     closeness,
     score,
 )
 from shared.drums import Drum, empty_pattern
+from shared.loop_stack import LoopStack
+from shared.messages import Layer
 
 
 def test_closeness_is_one_on_target_and_falls_off_linearly() -> None:
@@ -51,3 +54,23 @@ def test_challenges_follow_each_other_in_a_seeded_order() -> None:
     assert {c.title for c in first} <= {title for title, _ in TARGETS}
     assert first == challenges(2, 4, 3, seed=1)
     assert first[1].covers(9) and not first[1].covers(10)
+
+
+def test_a_run_measures_each_finished_bar_of_the_players_layer_once() -> None:
+    rows = [list(step) for step in empty_pattern()]
+    for step in range(0, 16, 2):
+        rows[step][Drum.CLOSED_HAT] = 127  # bar 0 of the layer: eighth-note hats
+    rows[16][Drum.KICK] = 127  # bar 1: one kick
+    stack = LoopStack()
+    stack.schedule(Layer(3, tuple(tuple(r) for r in rows), 5, 1))
+    run = ChallengeRun([Challenge("Hats", (0.125, 0.0, 1.0, 1.0), first_bar=6, bars=2)])
+    assert run.status(4) == "next challenge in 2 bars"
+    for bar in (5, 6, 7, 8):
+        run.observe(stack, 3, bar)
+    assert run.played == {6: (1 / 64, 0.0, -1.0, 1.0), 7: (0.125, 0.0, 1.0, 1.0)}
+    [result] = run.results()
+    # One kick against all hats: density 0.11 off (0.64), syncopation and intensity on (1),
+    # balance a whole span off (0): 0.66; then the hats bar, on target.
+    assert result.bars == (pytest.approx((1 - (0.125 - 1 / 64) / 0.3 + 2) / 4), 1.0)
+    assert run.status(7) == "challenge: Hats (1 bars left, last bar 66%)"
+    assert run.status(9) == ""

@@ -68,6 +68,7 @@ def test_posejam_solo_headless_writes_the_jam_and_its_summary(
     assert main(["solo", "--headless", "--bars", "1", "--bpm", "180", "--out", str(out)]) == 0
     summary = json.loads((out / "jam.json").read_text())
     assert summary["bars"] == 1 and summary["hits"] > 5
+    assert summary["challenges"] == []  # a one-bar jam has no room for a 4-bar challenge
     assert summary["wav"] == str(out / "jam.wav") and (out / "jam.wav").stat().st_size > 1000
     assert summary["midi"] == str(out / "jam.mid")  # the default journal (a temp dir in tests)
     # The play view as the jam ended: the player's own colour (the first palette colour)
