@@ -119,9 +119,16 @@ class _OpenCVSource:
 
 
 class CameraSource(_OpenCVSource):
-    """A webcam through opencv, at about ``width`` x ``height``."""
+    """A webcam through opencv, at about ``width`` x ``height``.
 
-    def __init__(self, index: int = 0, width: int = 640, height: int = 480) -> None:
+    Mirrored (``mirror``) as a selfie is, before anything else sees the frame: a player
+    who steps to their right then moves right on screen, in the features and in the
+    pan alike. (Mirroring only the picture shown would make them disagree.)
+    """
+
+    def __init__(
+        self, index: int = 0, width: int = 640, height: int = 480, mirror: bool = True
+    ) -> None:
         cv2 = _cv2()
         self.name = f"camera {index}"
         # opencv's own logging of a missing device (several lines of backend errors)
@@ -145,11 +152,14 @@ class CameraSource(_OpenCVSource):
         self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue
         self._start = time.monotonic()
         self._last = -1.0
+        self._mirror = mirror
 
     def read(self) -> Frame:
         ok, bgr = self._capture.read()
         if not ok:
             raise PoseSourceError(f"{self.name} stopped giving frames (unplugged?)")
+        if self._mirror:
+            bgr = self._cv2.flip(bgr, 1)
         now = max(time.monotonic() - self._start, self._last + 1e-6)
         self._last = now
         return self._frame(bgr, now)

@@ -190,6 +190,7 @@ class FakeCapture:
         self.frames -= 1
         bgr = np.zeros((480, 640, 3), np.uint8)
         bgr[..., 0] = 255  # blue, in opencv's order
+        bgr[:, :10, 1] = 255  # and a green edge on the left
         return True, bgr
 
     def release(self) -> None:
@@ -211,8 +212,11 @@ def test_a_camera_gives_rgb_frames_at_increasing_times_until_it_stops(
     assert [f.index for f in frames] == [0, 1, 2]
     assert frames[0].time < frames[1].time < frames[2].time
     image = frames[0].image
-    assert image is not None and image[0, 0].tolist() == [0, 0, 255]  # blue, as RGB
+    assert image is not None and image[0, -1].tolist() == [0, 255, 255]  # mirrored, as RGB
+    assert image[0, 0].tolist() == [0, 0, 255]
     with pytest.raises(PoseSourceError, match=r"camera 2 stopped giving frames \(unplugged\?\)"):
         camera.read()
     camera.close()
     assert capture.released
+    unmirrored = CameraSource(0, mirror=False).read().image
+    assert unmirrored is not None and unmirrored[0, 0].tolist() == [0, 255, 255]
