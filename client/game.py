@@ -32,7 +32,7 @@ from client.scheduler import Scheduler
 from client.views.screen_state import EMPTY_GRID, ScreenState
 from shared.codec import LANDMARK_COUNT
 from shared.loop_stack import LoopStack
-from shared.messages import Hello, Layer, Pose, Seed, Tempo
+from shared.messages import Hello, Layer, Mute, Pose, Remove, Seed, Tempo
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class GameClient:
     def me(self) -> int:
         return self.net.player_id
 
-    async def send(self, message: Seed | Tempo) -> None:
+    async def send(self, message: Seed | Tempo | Mute | Remove) -> None:
         await self.net.send(message)
 
     def latest_pose(self) -> TrackedPose | None:
@@ -138,7 +138,7 @@ class GameClient:
                 advance: Any = getattr(self.engine, "advance_to", None)
                 if advance is not None:  # an offline engine runs on this clock too
                     advance(max(local, self.engine.now()))
-                hits = self.scheduler.due(state.loops, state.tempo, sync, local)
+                hits = self.scheduler.due(state.loops, state.tempo, sync, local, muted=state.muted)
                 if hits and self.first_sound is None:
                     self.first_sound = time.monotonic()
                     # bench.startup reads this line: launch to first sound, the target 3 s
@@ -205,6 +205,7 @@ def snapshot(game: GameClient) -> ScreenState:
         loops=loops,
         tempo=room.tempo,
         poses=dict(room.poses),
+        muted=set(room.muted),
     )
     return replace(state, room=copied)
 

@@ -18,7 +18,7 @@ from client.pose_source import PoseSourceError
 from client.pose_tracker import PoseModelError
 from server import main as server_main
 from server.journal import JournalError
-from shared.messages import Hello, Role, Tempo
+from shared.messages import Hello, Mute, Remove, Role, Tempo
 from shared.tempo import DEFAULT_BPM
 
 HOST_DESCRIPTION = """\
@@ -133,6 +133,8 @@ def play(
                 on_seed=lambda seed: background.submit(game.send(seed)),
                 on_tempo=lambda bpm: background.submit(game.send(Tempo(bpm, 0))),
                 on_grid=grid,
+                on_mute=lambda player, muted: background.submit(game.send(Mute(player, muted))),
+                on_remove=lambda player: background.submit(game.send(Remove(player))),
             )
 
         run_window(background, game, make_view, title, frames)

@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.loop_stack import LoopStack
-from shared.messages import Join, Layer, Leave, Message, PlayerInfo, Pose, Snapshot, Tempo, Welcome
+from shared.messages import (
+    Join,
+    Layer,
+    Leave,
+    Message,
+    Mute,
+    PlayerInfo,
+    Pose,
+    Snapshot,
+    Tempo,
+    Welcome,
+)
 from shared.tempo import TempoMap
 
 
@@ -21,6 +32,7 @@ class RoomState:
     loops: LoopStack = field(default_factory=LoopStack)
     tempo: TempoMap | None = None
     poses: dict[int, Pose] = field(default_factory=dict)  # latest pose of each player
+    muted: set[int] = field(default_factory=set)  # players the host muted: not played here
 
     def apply(self, message: Message) -> None:
         """Fold one server message into the state; other kinds leave it as it was."""
@@ -36,12 +48,14 @@ class RoomState:
             for layer in message.layers:
                 self.loops.schedule(layer)
             self.tempo = TempoMap(message.tempo)
+            self.muted = set(message.muted)
         elif isinstance(message, Join):
             self.players[message.player.id] = message.player
         elif isinstance(message, Leave):
             self.players.pop(message.player, None)
             self.poses.pop(message.player, None)
             self.loops.remove(message.player)
+            self.muted.discard(message.player)
             self.host = message.host
         elif isinstance(message, Layer):
             self.loops.schedule(message)
@@ -51,3 +65,8 @@ class RoomState:
             self.tempo = self.tempo.with_tempo(message.bpm, message.starts_at_bar)
         elif isinstance(message, Pose):
             self.poses[message.player] = message
+        elif isinstance(message, Mute):
+            if message.muted:
+                self.muted.add(message.player)
+            else:
+                self.muted.discard(message.player)

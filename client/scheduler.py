@@ -18,6 +18,7 @@ owner takes over exactly on its bar (``LoopStack.layers_at``).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Protocol
 
 from client.audio_types import Hit
@@ -46,9 +47,15 @@ class Scheduler:
         self.late = 0  # steps that were due before they could be handed out, dropped
 
     def due(
-        self, stack: LoopStack, tempo: TempoMap, clock: ClockMapping, local_now: float
+        self,
+        stack: LoopStack,
+        tempo: TempoMap,
+        clock: ClockMapping,
+        local_now: float,
+        muted: Collection[int] = (),
     ) -> list[Hit]:
-        """The hits of every step owed up to ``local_now + horizon``, in time order."""
+        """The hits of every step owed up to ``local_now + horizon``, in time order,
+        but for the ``muted`` owners'."""
         server_now = clock.server_time(local_now)
         last = math.floor(tempo.step_at(server_now + self.horizon) + _EPSILON)
         if self.next_step is None:  # joining mid-groove: nothing from the past
@@ -61,15 +68,17 @@ class Scheduler:
                 # this step: played now it would be late, out of the groove.
                 self.late += 1
                 continue
-            hits.extend(step_hits(stack, step, local))
+            hits.extend(step_hits(stack, step, local, muted))
         self.next_step = max(self.next_step, last + 1)
         return hits
 
 
-def step_hits(stack: LoopStack, step: int, local: float) -> list[Hit]:
-    """Every owner's drums on global ``step``, heard at ``local``."""
+def step_hits(stack: LoopStack, step: int, local: float, muted: Collection[int] = ()) -> list[Hit]:
+    """Every owner's drums on global ``step``, heard at ``local``; none of a ``muted`` owner's."""
     hits: list[Hit] = []
     for owner, layer in sorted(stack.layers_at(step // STEPS_PER_BAR).items()):
+        if owner in muted:
+            continue
         row = layer.pattern[(step - layer.starts_at_bar * STEPS_PER_BAR) % len(layer.pattern)]
         hits.extend(Hit(local, owner, drum, v) for drum, v in enumerate(row) if v)
     return hits

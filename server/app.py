@@ -242,6 +242,23 @@ class PoseJamServer:
                     client.closing = asyncio.create_task(
                         client.ws.close(CloseCode.POLICY, "too slow: send queue overflow")
                     )
+            if out.close is not None and out.to in clients:
+                self._close(clients.pop(out.to), out.close, out.reason)
+
+    def _close(self, client: Client, code: CloseCode, reason: str) -> None:
+        """Close a connection the room has let go (the host removed its player): it hears
+        no more of the room, and its own handler's leave finds it already gone."""
+        logger.info("closing player %d: %s", client.player, reason)
+        if client.closing is None:
+            client.closing = asyncio.create_task(self._drain_and_close(client, code, reason))
+
+    async def _drain_and_close(self, client: Client, code: CloseCode, reason: str) -> None:
+        # What was queued for it (the leave naming it) goes first, if it goes at once.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                while not client.queue.empty():
+                    await asyncio.sleep(0.005)
+        await client.ws.close(code, _reason(reason))
 
     # -- the journal -------------------------------------------------------------
 

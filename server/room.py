@@ -24,10 +24,12 @@ from shared.messages import (
     Layer,
     Leave,
     Message,
+    Mute,
     Ping,
     PlayerInfo,
     Pong,
     Pose,
+    Remove,
     Role,
     Seed,
     SeedSource,
@@ -52,6 +54,8 @@ GENERATE_AHEAD_BEATS = 1.0
 # four controls) before their layer is rewritten under it: a body never holds exactly
 # still, and a new layer every bar for each twitch would make the groove restless.
 CONTROLS_MOVED = 0.1
+# Why a removed player's connection is closed (with CloseCode.REMOVED).
+REMOVED_REASON = "removed by the host"
 # A tempo change may be booked at most this many bars after the next one, which
 # also bounds how many changes can wait at once (a snapshot carries them all).
 MAX_TEMPO_AHEAD_BARS = 16
@@ -80,11 +84,17 @@ class JoinRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A message for one member (``to``), or everyone except ``exclude``."""
+    """A message for one member (``to``), or everyone except ``exclude``.
+
+    With ``close``, the shell then closes ``to``'s connection with that code and
+    ``reason`` (the host removed them): the message goes first, as far as it can.
+    """
 
     message: Message
     to: int | None = None
     exclude: int | None = None
+    close: CloseCode | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +163,7 @@ class Room:
     _next_id: int = field(default=1, init=False)
     _seeds: dict[int, Seed] = field(default_factory=dict, init=False)
     _steered_bar: int = field(default=-1, init=False)  # the last bar bodies were heard for
+    muted: set[int] = field(default_factory=set, init=False)  # whose layers nobody hears
 
     def __post_init__(self) -> None:
         self.tempo = TempoMap.start(self.created_at, self.bpm)
@@ -208,6 +219,7 @@ class Room:
             return []
         self.loops.remove(player)
         self._seeds.pop(player, None)
+        self.muted.discard(player)  # a new player with a new id starts heard
         if player == self.host:
             players = [m for m in self.members.values() if m.info.role is Role.PLAYER]
             self.host = min(players, key=lambda m: m.joined_at).info.id if players else 0
@@ -232,6 +244,7 @@ class Room:
             layers=self.loops.all(),
             tempo=self.tempo.segments,
             server_time=now,
+            muted=tuple(sorted(self.muted)),
         )
 
     # -- messages --------------------------------------------------------------
@@ -250,6 +263,10 @@ class Room:
             return []
         if isinstance(message, Tempo):
             return self._tempo(member, message, now)
+        if isinstance(message, Mute):
+            return self._mute(member, message)
+        if isinstance(message, Remove):
+            return self._remove(member, message, now)
         if isinstance(message, Hello):
             raise RuleError(ErrorCode.BAD_REQUEST, "already joined: hello is sent once")
         kind = type(message).__name__.lower()
@@ -275,6 +292,36 @@ class Room:
         if target is None or target.info.role is Role.SPECTATOR:
             raise RuleError(ErrorCode.BAD_REQUEST, f"there is no player {owner} in this room")
         self._seeds[owner] = seed  # a newer seed before the bar replaces the older one
+
+    def _other_member(self, member: Member, player: int, what: str) -> Member:
+        """The member the host acts on: never the host, always someone in the room."""
+        if member.info.id != self.host:
+            raise RuleError(ErrorCode.FORBIDDEN, f"only the host can {what} players")
+        if player == member.info.id:
+            raise RuleError(ErrorCode.BAD_REQUEST, f"the host cannot {what} themselves")
+        target = self.members.get(player)
+        if target is None:
+            raise RuleError(ErrorCode.BAD_REQUEST, f"there is no player {player} in this room")
+        return target
+
+    def _mute(self, member: Member, mute: Mute) -> list[Outgoing]:
+        target = self._other_member(member, mute.player, "mute" if mute.muted else "unmute")
+        if target.info.role is Role.SPECTATOR:
+            raise RuleError(ErrorCode.BAD_REQUEST, "spectators have no layer to mute")
+        if mute.muted:
+            self.muted.add(mute.player)
+        else:
+            self.muted.discard(mute.player)
+        return [Outgoing(Mute(mute.player, mute.muted))]
+
+    def _remove(self, member: Member, remove: Remove, now: float) -> list[Outgoing]:
+        self._other_member(member, remove.player, "remove")
+        out = self.leave(remove.player, now)
+        leave = out[0].message
+        return [
+            Outgoing(leave, exclude=remove.player),
+            Outgoing(leave, to=remove.player, close=CloseCode.REMOVED, reason=REMOVED_REASON),
+        ]
 
     def _tempo(self, member: Member, tempo: Tempo, now: float) -> list[Outgoing]:
         self._require_player(member, "change the tempo")

@@ -131,6 +131,12 @@ def _text(
     return decode
 
 
+def _bool(value: Any, path: str) -> bool:
+    if type(value) is not bool:
+        raise _fail(path, "true or false", value)
+    return value
+
+
 def _enum(cls: type[E], allowed: tuple[E, ...] | None = None) -> Decoder:
     members = allowed or tuple(cls)
     names = "|".join(str(m.value) for m in members)
@@ -197,6 +203,7 @@ def _encode_enum(value: enum.Enum) -> Any:
 
 _TIME = _float(-MAX_TIME, MAX_TIME)
 _ID = _int(0, MAX_ID)
+_PLAYER_ID = _int(1, MAX_ID)  # a mute or a removal names a real player: ids start at 1
 _BAR = _int(0, MAX_ID)
 _COLOUR = _int(0, 0xFFFFFF)
 
@@ -290,6 +297,7 @@ SPECS: dict[Kind, dict[str, tuple[Decoder, Encoder]]] = {
             MAX_TEMPO_SEGMENTS,
         ),
         "server_time": (_TIME, _identity),
+        "muted": (_array(_PLAYER_ID, MAX_PLAYERS_IN_SNAPSHOT), list),
     },
     Kind.JOIN: {"player": _PLAYER},
     Kind.LEAVE: {"player": (_ID, _identity), "host": (_ID, _identity)},
@@ -297,6 +305,8 @@ SPECS: dict[Kind, dict[str, tuple[Decoder, Encoder]]] = {
         "code": (_enum(ErrorCode), _encode_enum),
         "message": (_text(MAX_MESSAGE_CHARS), _identity),
     },
+    Kind.MUTE: {"player": (_PLAYER_ID, _identity), "muted": (_bool, _identity)},
+    Kind.REMOVE: {"player": (_PLAYER_ID, _identity)},
 }
 
 # Every dataclass field has a spec, and nothing else does.

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from shared.drums import Pattern
 from shared.tempo import TempoSegment
 
-PROTOCOL_VERSION = 1
+# 2: mute and remove, and the snapshot's muted players (a 1 client would refuse them).
+PROTOCOL_VERSION = 2
 
 
 class Kind(enum.StrEnum):
@@ -29,6 +30,8 @@ class Kind(enum.StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     ERROR = "error"
+    MUTE = "mute"
+    REMOVE = "remove"
 
 
 class Role(enum.StrEnum):
@@ -65,6 +68,7 @@ class CloseCode(enum.IntEnum):
     NO_SUCH_ROOM = 4004
     ROOM_FULL = 4005
     LEFT = 4006  # the client said leave
+    REMOVED = 4007  # the host removed this player from the room
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class Snapshot:
     layers: tuple[Layer, ...]  # current and pending layers, in bar order per owner
     tempo: tuple[TempoSegment, ...]
     server_time: float
+    muted: tuple[int, ...] = ()  # the players the host has muted, in id order
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +169,36 @@ class Error:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """From the host: mute (or unmute) a player's layer; from the server: it is so."""
+
+    player: int
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """From the host: take a player out of the room (everyone then hears a leave)."""
+
+    player: int
+
+
 Message = (
-    Hello | Welcome | Ping | Pong | Pose | Seed | Layer | Tempo | Snapshot | Join | Leave | Error
+    Hello
+    | Welcome
+    | Ping
+    | Pong
+    | Pose
+    | Seed
+    | Layer
+    | Tempo
+    | Snapshot
+    | Join
+    | Leave
+    | Error
+    | Mute
+    | Remove
 )
 
 # The one registry of kinds: the codec and the server both dispatch on it.
@@ -182,6 +215,8 @@ KINDS: dict[Kind, type[Message]] = {
     Kind.JOIN: Join,
     Kind.LEAVE: Leave,
     Kind.ERROR: Error,
+    Kind.MUTE: Mute,
+    Kind.REMOVE: Remove,
 }
 KIND_OF: dict[type[Message], Kind] = {cls: kind for kind, cls in KINDS.items()}
 

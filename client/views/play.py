@@ -9,7 +9,9 @@ step sounding; the players, each with a "moving" bar and a glow for a second whe
 their move changed the groove; the vibe meter.
 
 The view reads a :class:`ScreenState` each frame and calls back with what the player
-asks for (a seed, a tempo); it never touches the network or the audio.
+asks for (a seed, a tempo, and for the host: muting or removing another player, with
+the small buttons on that player's row); it never touches the network or the audio.
+A muted player's row is dimmed and tagged "muted".
 
 Keys: D rolls the dice, G sends the grid, + and - nudge the tempo by 5 BPM, Esc closes.
 """
@@ -88,6 +90,13 @@ VIBE_BOX = arcade.LBWH(910, 20, 350, 310)
 PLAYER_ROW = 30
 MAX_ROWS = 8  # rows the players list has room for; more are counted in its footer
 PRESS_SECONDS = 0.15  # how long a button shows pressed
+# The host's buttons on another player's row, left of the moving bar.
+MUTE_LEFT, MUTE_WIDTH = 238, 54  # from the players list's right edge
+REMOVE_LEFT, REMOVE_WIDTH = 180, 50
+ROW_BUTTON_HEIGHT = 20
+MUTE_BUTTON: Colour = (120, 130, 170)
+REMOVE_BUTTON: Colour = POOR
+MUTED_SHARE = 0.35  # how much of a muted player's colour is left on their row
 
 TEMPO_UP = (arcade.key.PLUS, arcade.key.EQUAL, arcade.key.NUM_ADD)
 TEMPO_DOWN = (arcade.key.MINUS, arcade.key.UNDERSCORE, arcade.key.NUM_SUBTRACT)
@@ -101,6 +110,18 @@ def editor_cell_at(x: float, y: float) -> tuple[int, int] | None:
 def player_row_bottom(index: int) -> float:
     """The bottom of row ``index`` of the players list."""
     return PLAYERS_BOX.top - 44 - PLAYER_ROW * (index + 1)
+
+
+def mute_button(index: int) -> arcade.Rect:
+    """The mute/unmute button on row ``index`` of the players list."""
+    bottom = player_row_bottom(index) + 3
+    return arcade.LBWH(PLAYERS_BOX.right - MUTE_LEFT, bottom, MUTE_WIDTH, ROW_BUTTON_HEIGHT)
+
+
+def remove_button(index: int) -> arcade.Rect:
+    """The remove button on row ``index`` of the players list."""
+    bottom = player_row_bottom(index) + 3
+    return arcade.LBWH(PLAYERS_BOX.right - REMOVE_LEFT, bottom, REMOVE_WIDTH, ROW_BUTTON_HEIGHT)
 
 
 def signal_colour(round_trip_ms: float | None) -> Colour:
@@ -118,15 +139,21 @@ class PlayView(arcade.View):
         on_tempo: Callable[[float], None] | None = None,
         on_grid: Callable[[tuple[int, ...]], None] | None = None,
         rng: random.Random | None = None,
+        on_mute: Callable[[int, bool], None] | None = None,
+        on_remove: Callable[[int], None] | None = None,
     ) -> None:
         """``state`` is read every frame and on every input. A click on the editor gives
         ``on_grid`` the edited grid; without it the grid is written into the state
-        read (for a shell that hands out one ScreenState). ``rng`` rolls the dice."""
+        read (for a shell that hands out one ScreenState). ``rng`` rolls the dice.
+        When this player hosts, ``on_mute(player, muted)`` and ``on_remove(player)``
+        get the clicks on the buttons of another player's row (none without them)."""
         super().__init__()
         self.state = state
         self.on_seed = on_seed
         self.on_tempo = on_tempo
         self.on_grid = on_grid
+        self.on_mute = on_mute
+        self.on_remove = on_remove
         self._rng = rng or random.Random()
         self._camera = CameraPicture("play-camera")
         self._shapes = ShapeBatch()
@@ -153,8 +180,33 @@ class PlayView(arcade.View):
         # From the newest tempo asked for, so two quick presses make two steps.
         self.on_tempo(nudge_bpm(tempo.segments[-1].bpm, sign * TEMPO_NUDGE))
 
+    def host_rows(self, state: ScreenState) -> list[tuple[int, PlayerInfo]]:
+        """The rows (index, player) that get the host's buttons: every other player's
+        shown, when this player hosts; none for anyone else."""
+        room = state.room
+        if room.me is None or room.me.id != room.host:
+            return []
+        shown = players_in_order(room)[:MAX_ROWS]
+        return [(i, p) for i, p in enumerate(shown) if p.id != room.me.id]
+
+    def _press_row_button(self, x: float, y: float) -> bool:
+        """A click on a host's row button: call back, True; elsewhere False."""
+        state = self.state()
+        for index, player in self.host_rows(state):
+            if self.on_mute is not None and mute_button(index).point_in_rect((x, y)):
+                self._pressed[f"mute-{player.id}"] = PRESS_SECONDS
+                self.on_mute(player.id, player.id not in state.room.muted)
+                return True
+            if self.on_remove is not None and remove_button(index).point_in_rect((x, y)):
+                self._pressed[f"remove-{player.id}"] = PRESS_SECONDS
+                self.on_remove(player.id)
+                return True
+        return False
+
     def on_mouse_press(self, x: float, y: float, button: int, modifiers: int) -> None:
         if button != arcade.MOUSE_BUTTON_LEFT:
+            return
+        if self._press_row_button(x, y):
             return
         if DICE_BUTTON.point_in_rect((x, y)):
             self.roll_dice()
@@ -340,6 +392,9 @@ class PlayView(arcade.View):
                     y + PLAYER_ROW - 4,
                     mix(PANEL, colour, 0.55 * lit),
                 )
+            muted = player.id in room.muted
+            if muted:  # still there, not heard: dimmed
+                colour = mix(PANEL, colour, MUTED_SHARE)
             shapes.add(box.left + 16, box.left + 30, y + 6, y + 20, colour)
             tags = []
             if room.me is not None and player.id == room.me.id:
@@ -348,11 +403,30 @@ class PlayView(arcade.View):
                 tags.append("host")
             if player.role is Role.AI:
                 tags.append("AI")
+            if muted:
+                tags.append("muted")
             name = player.name + (f"  ({', '.join(tags)})" if tags else "")
-            texts.put(f"p-{player.id}", name, box.left + 40, y + 7, 14, TEXT if not lit else WHITE)
+            ink = DIM if muted else TEXT if not lit else WHITE
+            texts.put(f"p-{player.id}", name, box.left + 40, y + 7, 14, ink)
             if player.role is Role.PLAYER:
                 moving = player_moving(room, player.id, state.own_pose)
                 shapes.bar(box.right - 126, y + 8, 110, 10, moving, colour, EMPTY)
+        for index, player in self.host_rows(state):
+            buttons = (
+                ("mute", self.on_mute, mute_button(index), MUTE_BUTTON),
+                ("remove", self.on_remove, remove_button(index), REMOVE_BUTTON),
+            )
+            for key, callback, rect, base in buttons:
+                if callback is None:
+                    continue
+                pressed = f"{key}-{player.id}" in self._pressed
+                lift = 0.5 if pressed else 0.2 if rect.point_in_rect(self._hover) else 0
+                shapes.add(rect.left, rect.right, rect.bottom, rect.top, mix(base, WHITE, lift))
+                label = "unmute" if key == "mute" and player.id in room.muted else key
+                texts.put(
+                    f"{key}-{player.id}", label, rect.center_x, rect.bottom + 5, 10,
+                    BUTTON_TEXT, "center",
+                )  # fmt: skip
         watching = sum(1 for p in room.players.values() if p.role is Role.SPECTATOR)
         hidden = len(order) - len(shown)
         footer = "  ".join(

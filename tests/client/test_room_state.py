@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from client.room_state import RoomState
 from shared.drums import empty_pattern
-from shared.messages import Join, Layer, Leave, PlayerInfo, Pose, Role, Snapshot, Tempo, Welcome
+from shared.messages import (
+    Join,
+    Layer,
+    Leave,
+    Mute,
+    PlayerInfo,
+    Pose,
+    Role,
+    Snapshot,
+    Tempo,
+    Welcome,
+)
 from shared.tempo import TempoMap
 
 ANN = PlayerInfo(1, "Ann", Role.PLAYER, 0xFF0000)
@@ -54,3 +65,22 @@ def test_a_tempo_before_the_snapshot_is_ignored() -> None:
     state = RoomState()
     state.apply(Tempo(90.0, 2))
     assert state.tempo is None
+
+
+def test_mute_snapshot_and_leave_track_who_is_muted() -> None:
+    state = joined_state()
+    assert state.muted == set()
+    state.apply(Mute(1, True))
+    state.apply(Mute(2, True))
+    assert state.muted == {1, 2}
+    state.apply(Mute(2, False))
+    assert state.muted == {1}
+    state.apply(Mute(2, False))  # unmuting a player who is heard changes nothing
+    assert state.muted == {1}
+    state.apply(Leave(1, host=2))
+    assert state.muted == set()
+    tempo = TempoMap.start(10.0).segments
+    state.apply(Snapshot("ROOM", 2, (ANN, BOB), (), tempo, 20.0, muted=(1, 2)))
+    assert state.muted == {1, 2}
+    state.apply(Snapshot("ROOM", 2, (ANN, BOB), (), tempo, 21.0))  # a fresh picture
+    assert state.muted == set()

@@ -146,3 +146,17 @@ def test_joining_mid_groove_plays_nothing_from_the_past_and_a_stall_drops_late_s
 def test_a_bad_horizon_is_refused() -> None:
     with pytest.raises(ValueError, match=r"horizon must be in range 0\.\.2 seconds, got 0"):
         Scheduler(horizon=0)
+
+
+def test_a_muted_owners_hits_are_not_scheduled() -> None:
+    stack = stack_of(Layer(3, BEATS, 0, 1), Layer(1, BEATS, 0, 1))
+    assert step_hits(stack, 4, 12.5, muted={3}) == [Hit(12.5, 1, 0, 100), Hit(12.5, 1, 1, 90)]
+    assert step_hits(stack, 4, 12.5, muted={1, 3}) == []
+    scheduler = Scheduler(horizon=0.15)
+    tempo = TempoMap.start(START)
+    assert scheduler.due(stack, tempo, CLOCK, LOCAL_START, muted={1}) == [
+        Hit(LOCAL_START, 3, Drum.KICK, 100)
+    ]
+    # Unmuted, the owner plays again from the next step owed, as any layer does.
+    hits = scheduler.due(stack, tempo, CLOCK, LOCAL_START + 0.4, muted=set())
+    assert [h.owner for h in hits] == [1, 1, 3, 3]

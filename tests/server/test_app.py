@@ -30,9 +30,11 @@ from shared.messages import (
     Join,
     Layer,
     Leave,
+    Mute,
     Ping,
     Pong,
     Pose,
+    Remove,
     Role,
     Seed,
     SeedSource,
@@ -166,6 +168,38 @@ def test_a_player_cannot_change_another_players_layer() -> None:
     run(scenario)
 
 
+def test_the_host_removes_a_player_and_mutes_another_for_everyone() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann, bob, cat = [await joined(url, n) for n in ("Ann", "Bob", "Cat")]
+            tv = await joined(url, "TV", Role.SPECTATOR)
+            await bob.send(Remove(cat.player_id))  # not the host: refused, nobody goes
+            assert await bob.next(Error) == Error(
+                ErrorCode.FORBIDDEN, "only the host can remove players"
+            )
+            await ann.send(Remove(bob.player_id))
+            await bob.closed.wait()
+            assert (bob.close_code, bob.close_reason) == (CloseCode.REMOVED, "removed by the host")
+            for c in (ann, cat, tv):
+                assert await c.next(Leave) == Leave(bob.player_id, ann.player_id)
+                assert bob.player_id not in c.state.players
+            await ann.send(Mute(cat.player_id, True))
+            for c in (ann, cat, tv):
+                assert await c.next(Mute) == Mute(cat.player_id, True)
+                assert c.state.muted == {cat.player_id}
+            late = await joined(url, "Dan")  # learns it from the snapshot
+            assert late.state.muted == {cat.player_id}
+            await ann.send(Mute(cat.player_id, False))
+            for c in (ann, cat, tv, late):
+                assert await c.next(Mute) == Mute(cat.player_id, False)
+                assert c.state.muted == set()
+            assert not any(c.closed.is_set() for c in (ann, cat, tv, late))
+            for c in (ann, cat, tv, late):
+                await c.close()
+
+    run(scenario)
+
+
 def test_a_malformed_frame_closes_only_its_sender() -> None:
     async def scenario() -> None:
         async with running_server() as url:
@@ -197,7 +231,7 @@ def test_a_malformed_frame_closes_only_its_sender() -> None:
         (
             encode(Hello("Ann", Role.PLAYER, protocol=99)),
             CloseCode.PROTOCOL_VERSION,
-            "protocol 99 is not supported; this server speaks 1",
+            "protocol 99 is not supported; this server speaks 2",
         ),
         (
             encode(Hello("Ann", Role.PLAYER, room="NOPE")),

@@ -15,6 +15,7 @@ from server.generator import GenerationRequest, SeedGenerator
 from server.room import (
     CONTROLS_MOVED,
     PALETTE,
+    REMOVED_REASON,
     SPECTATOR_COLOUR,
     GenerationBatch,
     JoinRefused,
@@ -35,10 +36,12 @@ from shared.messages import (
     Layer,
     Leave,
     Message,
+    Mute,
     Ping,
     PlayerInfo,
     Pong,
     Pose,
+    Remove,
     Role,
     Seed,
     SeedSource,
@@ -895,3 +898,124 @@ def test_a_tempo_change_too_far_ahead_is_refused_with_its_limit() -> None:
     )
     [out] = room.handle(1, Tempo(100.0, starts_at_bar=17), 101.0)
     assert out.message == Tempo(100.0, 17)
+
+
+# -- the host mutes and removes players -----------------------------------------
+
+
+def test_the_host_mutes_and_unmutes_a_player_and_everyone_hears_of_it() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    join(room, "Cat")
+    assert room.handle(1, Mute(2, True), 101.0) == [Outgoing(Mute(2, True))]
+    assert room.handle(1, Mute(3, True), 101.0) == [Outgoing(Mute(3, True))]
+    assert room.muted == {2, 3}
+    assert room.handle(1, Mute(2, False), 101.5) == [Outgoing(Mute(2, False))]
+    assert room.muted == {3}
+    assert room.handle(1, Mute(2, False), 101.5) == [Outgoing(Mute(2, False))]  # idempotent
+    assert room.muted == {3}
+
+
+def test_a_late_joiner_learns_who_is_muted_from_the_snapshot() -> None:
+    room = make_room()
+    ann, bob, cat = join(room, "Ann"), join(room, "Bob"), join(room, "Cat")
+    room.handle(1, Mute(3, True), 101.0)
+    room.handle(1, Mute(2, True), 101.0)
+    dan, out = room.join(Hello("Dan", Role.PLAYER), 102.0)
+    snapshot = Snapshot(CODE, 1, (ann, bob, cat, dan), (), (START,), 102.0, muted=(2, 3))
+    assert out[1] == Outgoing(snapshot, to=4)
+    assert decode(encode(snapshot)) == snapshot
+
+
+def test_a_muted_player_who_leaves_is_no_longer_muted() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.handle(1, Mute(2, True), 101.0)
+    room.leave(2, 101.5)
+    assert room.muted == set()
+    assert room.snapshot(102.0).muted == ()
+
+
+def test_the_host_may_mute_an_ai_band_member() -> None:
+    room = make_room()
+    join(room, "Ann")
+    room.add_band(1, 5, T0)
+    assert room.handle(1, Mute(2, True), 101.0) == [Outgoing(Mute(2, True))]
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        (Mute(1, True), "only the host can mute players"),
+        (Mute(3, False), "only the host can unmute players"),
+        (Remove(3), "only the host can remove players"),
+    ],
+)
+def test_only_the_host_may_mute_or_remove(message: Message, text: str) -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    join(room, "Cat")
+    join(room, "Sam", Role.SPECTATOR)
+    for sender in (2, 4):  # a player and a spectator
+        err = refused(room, sender, message)
+        assert (err.code, err.message) == (ErrorCode.FORBIDDEN, text)
+        assert err.to_message() == Error(ErrorCode.FORBIDDEN, text)
+    assert room.muted == set()
+    assert list(room.members) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        (Mute(1, True), "the host cannot mute themselves"),
+        (Remove(1), "the host cannot remove themselves"),
+        (Mute(9, True), "there is no player 9 in this room"),
+        (Remove(9), "there is no player 9 in this room"),
+        (Mute(3, True), "spectators have no layer to mute"),
+    ],
+)
+def test_muting_or_removing_oneself_or_no_one_is_a_bad_request(message: Message, text: str) -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    join(room, "Sam", Role.SPECTATOR)
+    err = refused(room, 1, message)
+    assert (err.code, err.message) == (ErrorCode.BAD_REQUEST, text)
+    assert room.muted == set()
+    assert list(room.members) == [1, 2, 3]
+
+
+def test_the_host_removes_a_player_who_is_closed_and_everyone_hears_a_leave() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    join(room, "Cat")
+    room.handle(2, grid_seed(), 100.5)
+    room.handle(1, Mute(2, True), 100.5)
+    assert room.handle(1, Remove(2), 101.0) == [
+        Outgoing(Leave(2, 1), exclude=2),
+        Outgoing(Leave(2, 1), to=2, close=CloseCode.REMOVED, reason="removed by the host"),
+    ]
+    assert REMOVED_REASON == "removed by the host"
+    assert CloseCode.REMOVED == 4007
+    assert list(room.members) == [1, 3]
+    assert room.muted == set()
+    assert room.generation_due(101.0) is None  # Bob's seed went with him
+    assert room.leave(2, 101.5) == []  # the shell's leave, when the socket closes, is a no-op
+    err = refused(room, 2, Ping(1, 0.0))
+    assert (err.code, err.message) == (ErrorCode.BAD_REQUEST, "join the room first")
+
+
+def test_the_host_may_remove_a_spectator() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Sam", Role.SPECTATOR)
+    out = room.handle(1, Remove(2), 101.0)
+    assert [(o.message, o.close) for o in out] == [
+        (Leave(2, 1), None),
+        (Leave(2, 1), CloseCode.REMOVED),
+    ]
+    assert list(room.members) == [1]

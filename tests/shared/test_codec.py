@@ -34,10 +34,12 @@ from shared.messages import (
     Layer,
     Leave,
     Message,
+    Mute,
     Ping,
     PlayerInfo,
     Pong,
     Pose,
+    Remove,
     Role,
     Seed,
     SeedSource,
@@ -95,10 +97,14 @@ SAMPLES: list[Message] = [
             TempoSegment(start_time=112.0, start_beat=20.0, bpm=240.0),
         ),
         server_time=123.456,
+        muted=(1, 42, 2**31 - 1),
     ),
     Join(player=BO),
     Leave(player=4, host=2),
     Error(code=ErrorCode.TEMPO, message="bpm must be in range 40..240, got 300.0"),
+    Mute(player=2**31 - 1, muted=True),
+    Mute(player=1, muted=False),
+    Remove(player=7),
 ]
 
 
@@ -133,8 +139,10 @@ def test_wire_format_is_a_flat_map_with_packed_bytes() -> None:
 
 def test_omitted_optional_fields_take_their_defaults() -> None:
     assert decode(pack({"type": "hello", "name": "a", "role": "player"})) == Hello(
-        name="a", role=Role.PLAYER, protocol=1, room="", password=""
+        name="a", role=Role.PLAYER, protocol=2, room="", password=""
     )
+    # A snapshot from before anyone was muted need not say so.
+    assert decode(pack(snapshot())).muted == ()  # type: ignore[union-attr]
     assert decode(pack({"type": "leave"})) == Leave(player=0, host=0)
     assert decode(pack({"type": "seed", "source": "dice"})) == Seed(SeedSource.DICE)
 
@@ -292,6 +300,13 @@ def test_missing_required_field() -> None:
     assert refused(pack({"type": "ping", "client_time": 0.0})) == "ping is missing field 'seq'"
     assert refused(pack({"type": "join"})) == "join is missing field 'player'"
     assert refused(pack({"type": "tempo"})) == "tempo is missing field 'bpm'"
+    assert refused(pack({"type": "mute", "player": 2})) == "mute is missing field 'muted'"
+    assert refused(pack({"type": "remove"})) == "remove is missing field 'player'"
+
+
+def test_mute_and_remove_on_the_wire() -> None:
+    assert encode(Mute(3, True)) == pack({"type": "mute", "player": 3, "muted": True})
+    assert encode(Remove(3)) == pack({"type": "remove", "player": 3})
 
 
 REJECTIONS: list[tuple[dict[str, Any], str]] = [
@@ -451,6 +466,24 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
         {"type": "welcome", "player": "Ana", "room": "ABCD", "host": 1},
         "welcome.player must be a map, got 'Ana'",
     ),
+    # mute, remove and the muted players of a snapshot
+    ({"type": "mute", "player": 2, "muted": 1}, "mute.muted must be true or false, got 1"),
+    ({"type": "mute", "player": 2, "muted": "no"}, "mute.muted must be true or false, got 'no'"),
+    (
+        {"type": "mute", "player": 0, "muted": True},
+        "mute.player must be in range 1..2147483647, got 0",
+    ),
+    ({"type": "mute", "player": "2", "muted": True}, "mute.player must be an integer, got '2'"),
+    ({"type": "mute", "player": 2, "muted": True, "x": 1}, "mute has unknown field 'x'"),
+    ({"type": "remove", "player": -1}, "remove.player must be in range 1..2147483647, got -1"),
+    (
+        {"type": "remove", "player": 2**31},
+        "remove.player must be in range 1..2147483647, got 2147483648",
+    ),
+    ({"type": "remove", "player": True}, "remove.player must be an integer, got True"),
+    (snapshot(muted=3), "snapshot.muted must be an array, got 3"),
+    (snapshot(muted=[2, 0]), "snapshot.muted[1] must be in range 1..2147483647, got 0"),
+    (snapshot(muted=[2] * 1025), "snapshot.muted must have at most 1024 items, got 1025"),
 ]
 
 
@@ -536,7 +569,19 @@ _values = st.recursive(
 
 @settings(max_examples=1000, deadline=None)
 @given(
-    base=st.sampled_from([ping(), hello(), pose(), tempo(), seed(), layer(), snapshot()]),
+    base=st.sampled_from(
+        [
+            ping(),
+            hello(),
+            pose(),
+            tempo(),
+            seed(),
+            layer(),
+            snapshot(),
+            {"type": "mute", "player": 2, "muted": True},
+            {"type": "remove", "player": 2},
+        ]
+    ),
     field=st.sampled_from(
         [
             "seq",
@@ -555,6 +600,8 @@ _values = st.recursive(
             "type",
             "client_time",
             "density",
+            "player",
+            "muted",
             "zzz",
         ]
     ),

@@ -245,3 +245,92 @@ def test_keys_roll_send_and_nudge_the_tempo(
     monkeypatch.setattr(window, "close", lambda: closed.append(True))
     view.on_key_press(arcade.key.ESCAPE, 0)
     assert closed == [True]
+
+
+def hosting(**changes: object) -> ScreenState:
+    """The jam as Ann, who hosts it, sees it."""
+    state = jam(**changes)
+    state.room.me = ANN
+    assert state.room.host == ANN.id
+    return state
+
+
+ROWS = {ANN.id: 0, BOB.id: 1, CAT.id: 2}
+
+
+def test_the_host_sees_mute_and_remove_buttons_on_every_other_players_row(
+    window: arcade.Window,
+) -> None:
+    noted: list[object] = []
+    view, _ = view_of(hosting(), on_mute=lambda *a: noted.append(a), on_remove=noted.append)
+    image = screenshot(view)
+    for player, row in ROWS.items():
+        mute, remove = play.mute_button(row), play.remove_button(row)
+        shown = player != ANN.id  # not on the host's own row
+        assert near(pixel(image, mute.left + 3, mute.bottom + 3), play.MUTE_BUTTON) == shown
+        assert near(pixel(image, remove.left + 3, remove.bottom + 3), play.REMOVE_BUTTON) == shown
+        if shown:  # labelled, dark on bright
+            assert count(region(image, mute), play.BUTTON_TEXT, tolerance=40) > 10
+            assert count(region(image, remove), play.BUTTON_TEXT, tolerance=40) > 10
+
+
+def test_without_callbacks_or_as_a_guest_there_are_no_row_buttons(
+    window: arcade.Window,
+) -> None:
+    def buttons(image: np.ndarray) -> int:
+        mute, remove = play.mute_button(2), play.remove_button(2)
+        return count(region(image, mute), play.MUTE_BUTTON) + count(
+            region(image, remove), play.REMOVE_BUTTON
+        )
+
+    assert buttons(screenshot(view_of(hosting())[0])) == 0
+    guest = jam()  # Bob, who does not host
+    assert buttons(screenshot(view_of(guest, on_mute=print, on_remove=print)[0])) == 0
+    assert buttons(screenshot(view_of(hosting(), on_mute=print, on_remove=print)[0])) > 1000
+
+
+def test_clicks_on_the_row_buttons_mute_unmute_and_remove(window: arcade.Window) -> None:
+    state = hosting()
+    mutes: list[tuple[int, bool]] = []
+    removes: list[int] = []
+    view, calls = view_of(
+        state, on_mute=lambda p, m: mutes.append((p, m)), on_remove=removes.append
+    )
+    left = arcade.MOUSE_BUTTON_LEFT
+    cat, bob = ROWS[CAT.id], ROWS[BOB.id]
+    view.on_mouse_press(play.mute_button(cat).center_x, play.mute_button(cat).center_y, left, 0)
+    state.room.muted.add(CAT.id)  # the server said so
+    view.on_mouse_press(play.mute_button(cat).left + 1, play.mute_button(cat).bottom + 1, left, 0)
+    view.on_mouse_press(play.remove_button(bob).center_x, play.remove_button(bob).center_y, left, 0)
+    own = play.mute_button(ROWS[ANN.id])  # the host's own row has no buttons
+    view.on_mouse_press(own.center_x, own.center_y, left, 0)
+    assert mutes == [(CAT.id, True), (CAT.id, False)]
+    assert removes == [BOB.id]
+    assert calls == []
+    guest = jam()
+    view, calls = view_of(
+        guest, on_mute=lambda p, m: mutes.append((p, m)), on_remove=removes.append
+    )
+    view.on_mouse_press(play.mute_button(cat).center_x, play.mute_button(cat).center_y, left, 0)
+    view.on_mouse_press(play.remove_button(bob).center_x, play.remove_button(bob).center_y, left, 0)
+    assert len(mutes) == 2 and removes == [BOB.id] and calls == []
+
+
+def test_a_muted_players_row_is_dimmed(window: arcade.Window) -> None:
+    state = jam(changed_at={})
+    state.room.muted.add(ANN.id)
+    image = screenshot(view_of(state)[0])
+    swatch_x = play.PLAYERS_BOX.left + 23
+    row = {p: play.player_row_bottom(i) + 13 for p, i in ROWS.items()}
+    assert near(pixel(image, swatch_x, row[ANN.id]), mix(PANEL, rgb(ANN.colour), play.MUTED_SHARE))
+    assert near(pixel(image, swatch_x, row[CAT.id]), rgb(CAT.colour))
+    # Ann dances hard: her moving bar is there, in the dimmed colour.
+    bar_left = play.PLAYERS_BOX.right - 126
+    dimmed = mix(PANEL, rgb(ANN.colour), play.MUTED_SHARE)
+    assert near(pixel(image, bar_left + 40, play.player_row_bottom(0) + 11), dimmed)
+    # Her name is drawn in the dim ink, not the bright one; Cat's is bright.
+    name_box = arcade.LBWH(play.PLAYERS_BOX.left + 40, play.player_row_bottom(0) + 4, 150, 20)
+    assert count(region(image, name_box), play.DIM, tolerance=30) > 20
+    assert count(region(image, name_box), play.TEXT, tolerance=10) == 0
+    cat_box = arcade.LBWH(play.PLAYERS_BOX.left + 40, play.player_row_bottom(2) + 4, 150, 20)
+    assert count(region(image, cat_box), play.TEXT, tolerance=10) > 20

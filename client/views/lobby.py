@@ -1,0 +1,361 @@
+"""The lobby: pick a room found on the network or type one, then join it or watch it.
+
+Left, the rooms :class:`client.discovery.RoomBrowser` sees (read each frame through
+``rooms``): code, host, players, a lock when the room needs a password; a click
+puts the room into the target field. Right, the form: the target (a room code or a
+ws:// address), the player's name, the pose source (one of ``sources`` or a video
+file whose path is typed), the sound device, the latency offset (with a calibrate
+button for a shell that runs the tap-along), and Join / Watch. The target is
+checked with :func:`client.discovery.parse_target` before anything is called: a bad
+one shows its message in red. The view never touches the network or the audio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import arcade
+
+from client.discovery import FoundRoom, parse_target
+from client.views.drawing import (
+    ACCENT,
+    BACKGROUND,
+    DIM,
+    EMPTY,
+    EMPTY_BEAT,
+    PANEL,
+    POOR,
+    TEXT,
+    WHITE,
+    Colour,
+    ShapeBatch,
+    TextCache,
+    mix,
+)
+from client.views.menu import BUTTON_TEXT, draw_button
+from shared.codec import MAX_NAME_CHARS
+
+WIDTH, HEIGHT = 1280, 720
+MAX_TARGET_CHARS = 120
+MAX_PATH_CHARS = 240
+VIDEO = "video file"  # the source option whose value is a typed path
+TARGET_CHARS = set(":/.-_[]")  # besides ASCII letters and digits: codes, hosts, URLs
+
+Field = Literal["target", "name", "video"]
+
+ROOMS_BOX = arcade.LBWH(20, 20, 560, 610)
+FORM_BOX = arcade.LBWH(600, 20, 660, 610)
+ROOM_ROW = 58
+MAX_ROOMS = 9  # rows the rooms list has room for; more are counted under it
+FORM_LEFT, FORM_WIDTH = 620, 620
+TARGET_BOX = arcade.LBWH(FORM_LEFT, 548, FORM_WIDTH, 40)
+NAME_BOX = arcade.LBWH(FORM_LEFT, 466, FORM_WIDTH, 40)
+SOURCE_TOP = 424  # the source buttons' top; the video path field under them
+VIDEO_BOX = arcade.LBWH(FORM_LEFT, 330, FORM_WIDTH, 40)
+DEVICE_PREVIOUS = arcade.LBWH(FORM_LEFT, 248, 44, 40)
+DEVICE_BOX = arcade.LBWH(FORM_LEFT + 52, 248, FORM_WIDTH - 104, 40)
+DEVICE_NEXT = arcade.LBWH(FORM_LEFT + FORM_WIDTH - 44, 248, 44, 40)
+LATENCY_BOX = arcade.LBWH(FORM_LEFT, 166, 300, 40)
+CALIBRATE_BUTTON = arcade.LBWH(FORM_LEFT + 320, 166, 300, 40)
+JOIN_BUTTON = arcade.LBWH(FORM_LEFT, 40, 300, 60)
+WATCH_BUTTON = arcade.LBWH(FORM_LEFT + 320, 40, 300, 60)
+FIELD: Colour = (20, 20, 32)
+FOCUS: Colour = ACCENT
+ENTER = (arcade.key.ENTER, arcade.key.RETURN, arcade.key.NUM_ENTER)
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyChoice:
+    target: str  # a room code ("ABCD") or a ws:// URL, as parse_target gives it
+    name: str
+    source: str  # one of the lobby's sources, or a video file's path
+    device: int | None  # position in the lobby's device list; None: the default output
+    spectate: bool
+    latency_ms: float  # the audio offset from calibration
+
+
+def room_row(index: int) -> arcade.types.Rect:
+    """Where row ``index`` of the rooms list is."""
+    top = ROOMS_BOX.top - 56 - index * ROOM_ROW
+    return arcade.LBWH(ROOMS_BOX.left + 12, top - ROOM_ROW + 6, ROOMS_BOX.width - 24, ROOM_ROW - 6)
+
+
+def source_button(index: int, count: int) -> arcade.types.Rect:
+    """Source option ``index`` of ``count``, side by side across the form."""
+    gap = 10
+    width = (FORM_WIDTH - gap * (count - 1)) / count
+    return arcade.LBWH(FORM_LEFT + index * (width + gap), SOURCE_TOP - 40, width, 40)
+
+
+def room_target(room: FoundRoom, rooms: Sequence[FoundRoom]) -> str:
+    """What picking ``room`` types: its code, or its URL when another host has that code
+    (a code then names no single room)."""
+    same = sum(1 for other in rooms if other.code == room.code)
+    return room.code if same == 1 else room.url
+
+
+def fits(text: str, chars: int) -> str:
+    """The end of ``text`` that a field ``chars`` characters wide shows."""
+    return text if len(text) <= chars else "…" + text[-(chars - 1) :]
+
+
+class LobbyView(arcade.View):
+    def __init__(
+        self,
+        rooms: Callable[[], list[FoundRoom]],
+        on_join: Callable[[LobbyChoice], None],
+        devices: list[str],
+        sources: list[str],
+        on_calibrate: Callable[[], None] | None = None,
+        on_back: Callable[[], None] | None = None,
+        name: str = "",
+        latency_ms: float = 0.0,
+    ) -> None:
+        """``rooms`` is read every frame. ``devices``: the sound outputs' names (the
+        choice gives a position in it); ``sources``: the pose sources to offer besides
+        a typed video file. ``on_calibrate`` runs the tap-along; the shell then sets
+        :attr:`latency_ms`. ``on_back`` is called on Esc."""
+        super().__init__()
+        self.rooms = rooms
+        self.on_join = on_join
+        self.devices = list(devices)
+        self.sources = [*sources, VIDEO]
+        self.on_calibrate = on_calibrate
+        self.on_back = on_back
+        self.fields: dict[Field, str] = {"target": "", "name": name[:MAX_NAME_CHARS], "video": ""}
+        self.focus: Field = "target"
+        self.source = 0  # index into self.sources
+        self.device: int | None = None
+        self.latency_ms = latency_ms
+        self.error = ""
+        self._shapes = ShapeBatch()
+        self._texts = TextCache()
+
+    # -- what the player asks for ---------------------------------------------------
+
+    def choice(self, spectate: bool) -> LobbyChoice:
+        """The form as a choice; ``ValueError`` saying what to fix if it is not one."""
+        _, target = parse_target(self.fields["target"])
+        name = self.fields["name"].strip()
+        if not name:
+            raise ValueError("type your name")
+        source = self.sources[self.source]
+        if source == VIDEO:
+            source = self.fields["video"].strip()
+            if not source:
+                raise ValueError("type the video file's path, or pick another pose source")
+        return LobbyChoice(target, name, source, self.device, spectate, self.latency_ms)
+
+    def submit(self, spectate: bool) -> None:
+        try:
+            choice = self.choice(spectate)
+        except ValueError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.on_join(choice)
+
+    def pick_room(self, room: FoundRoom) -> None:
+        self.fields["target"] = room_target(room, self.rooms())
+        self.error = ""
+
+    def step_device(self, step: int) -> None:
+        """Cycle the sound device through default (None) and each of the devices."""
+        options = [None, *range(len(self.devices))]
+        self.device = options[(options.index(self.device) + step) % len(options)]
+
+    # -- input -------------------------------------------------------------------
+
+    def on_mouse_press(self, x: float, y: float, button: int, modifiers: int) -> None:
+        if button != arcade.MOUSE_BUTTON_LEFT:
+            return
+        point = (x, y)
+        rooms = self.rooms()[:MAX_ROOMS]
+        for index, room in enumerate(rooms):
+            if room_row(index).point_in_rect(point):
+                self.pick_room(room)
+                return
+        boxes: tuple[tuple[Field, arcade.types.Rect], ...] = (
+            ("target", TARGET_BOX),
+            ("name", NAME_BOX),
+            ("video", VIDEO_BOX),
+        )
+        for field, box in boxes:
+            if box.point_in_rect(point):
+                self.focus = field
+                if field == "video":
+                    self.source = len(self.sources) - 1
+                return
+        for index in range(len(self.sources)):
+            if source_button(index, len(self.sources)).point_in_rect(point):
+                self.source = index
+                return
+        if DEVICE_PREVIOUS.point_in_rect(point):
+            self.step_device(-1)
+        elif DEVICE_NEXT.point_in_rect(point) or DEVICE_BOX.point_in_rect(point):
+            self.step_device(+1)
+        elif CALIBRATE_BUTTON.point_in_rect(point) and self.on_calibrate is not None:
+            self.on_calibrate()
+        elif JOIN_BUTTON.point_in_rect(point):
+            self.submit(spectate=False)
+        elif WATCH_BUTTON.point_in_rect(point):
+            self.submit(spectate=True)
+
+    def on_text(self, text: str) -> None:
+        field = self.focus
+        value = self.fields[field]
+        for char in text:
+            if not char.isprintable():
+                continue
+            if field == "target":
+                ok = (char.isascii() and char.isalnum()) or char in TARGET_CHARS
+                ok = ok and len(value) < MAX_TARGET_CHARS
+            elif field == "name":
+                ok = len(value) < MAX_NAME_CHARS
+            else:
+                ok = len(value) < MAX_PATH_CHARS
+            if ok:
+                value += char
+        self.fields[field] = value
+
+    def on_key_press(self, symbol: int, modifiers: int) -> None:
+        if symbol == arcade.key.BACKSPACE:
+            self.fields[self.focus] = self.fields[self.focus][:-1]
+        elif symbol == arcade.key.TAB:
+            order: list[Field] = ["target", "name"]
+            if self.sources[self.source] == VIDEO:
+                order.append("video")
+            now = order.index(self.focus) if self.focus in order else -1
+            self.focus = order[(now + 1) % len(order)]
+        elif symbol in ENTER:
+            self.submit(spectate=False)
+        elif symbol == arcade.key.ESCAPE and self.on_back is not None:
+            self.on_back()
+
+    # -- drawing -----------------------------------------------------------------
+
+    def on_draw(self) -> None:
+        self.clear(color=BACKGROUND)
+        shapes, texts = self._shapes, self._texts
+        title = texts.put("title", "PoseJam", 20, HEIGHT - 52, 24, TEXT, bold=True)
+        texts.put("subtitle", "join a room", 34 + title.content_width, HEIGHT - 50, 16, ACCENT)
+        self._draw_rooms()
+        self._draw_form()
+        shapes.draw()
+        texts.draw()
+
+    def _draw_rooms(self) -> None:
+        shapes, texts, box = self._shapes, self._texts, ROOMS_BOX
+        shapes.add(box.left, box.right, box.bottom, box.top, PANEL)
+        texts.put("rooms", "ROOMS ON THIS NETWORK", box.left + 16, box.top - 32, 14, DIM, bold=True)
+        rooms = self.rooms()
+        target = self.fields["target"].strip()
+        for index, room in enumerate(rooms[:MAX_ROOMS]):
+            rect = room_row(index)
+            picked = target in (room.code, room.url, room.code.lower())
+            fill = mix(PANEL, ACCENT, 0.28) if picked else EMPTY
+            shapes.add(rect.left, rect.right, rect.bottom, rect.top, fill)
+            if picked:
+                shapes.add(rect.left, rect.left + 5, rect.bottom, rect.top, ACCENT)
+            code = texts.put(
+                f"room-{index}", room.code, rect.left + 18, rect.bottom + 16, 20, TEXT, bold=True
+            )
+            texts.put(
+                f"room-{index}-host", fits(f"on {room.host}", 30),
+                rect.left + 30 + code.content_width, rect.bottom + 19, 14, DIM,
+            )  # fmt: skip
+            players = "" if room.players is None else f"{room.players} playing"
+            texts.put(
+                f"room-{index}-players", players, rect.right - 50, rect.bottom + 19, 13, TEXT,
+                "right",
+            )  # fmt: skip
+            if room.needs_password:
+                lock(shapes, rect.right - 34, rect.bottom + 15, ACCENT)
+        hidden = len(rooms) - min(len(rooms), MAX_ROOMS)
+        footer = (
+            "looking for rooms… (or type a code or address)"
+            if not rooms
+            else f"+{hidden} more: type the code"
+            if hidden
+            else "click a room to pick it"
+        )
+        texts.put("rooms-footer", footer, box.left + 16, box.bottom + 14, 12, DIM)
+
+    def _field(self, field: Field, box: arcade.types.Rect, placeholder: str, live: bool) -> None:
+        shapes, texts = self._shapes, self._texts
+        focused = self.focus == field and live
+        edge = FOCUS if focused else EMPTY_BEAT
+        shapes.add(box.left - 2, box.right + 2, box.bottom - 2, box.top + 2, edge)
+        fill = FIELD if live else mix(FIELD, PANEL, 0.6)
+        shapes.add(box.left, box.right, box.bottom, box.top, fill)
+        value = self.fields[field]
+        shown = fits(value, 56) if value else placeholder
+        colour = TEXT if value and live else DIM
+        text = texts.put(f"field-{field}", shown, box.left + 12, box.bottom + 12, 16, colour)
+        if focused:  # the caret
+            x = box.left + 12 + (text.content_width if value else 0) + 2
+            shapes.add(x, x + 2, box.bottom + 8, box.top - 8, FOCUS)
+
+    def _draw_form(self) -> None:
+        shapes, texts, box = self._shapes, self._texts, FORM_BOX
+        shapes.add(box.left, box.right, box.bottom, box.top, PANEL)
+
+        def label(key: str, text: str, over: arcade.types.Rect, hint: str = "") -> None:
+            texts.put(f"label-{key}", text, FORM_LEFT, over.top + 10, 12, DIM, bold=True)
+            texts.put(f"hint-{key}", hint, FORM_LEFT + FORM_WIDTH, over.top + 10, 11, DIM, "right")
+
+        label("target", "ROOM CODE OR ADDRESS", TARGET_BOX, "like ABCD or ws://192.168.1.5:8765")
+        self._field("target", TARGET_BOX, "type a code, or click a room", True)
+        label("name", "YOUR NAME", NAME_BOX, f"up to {MAX_NAME_CHARS} characters")
+        self._field("name", NAME_BOX, "type your name", True)
+
+        first = source_button(0, len(self.sources))
+        label("source", "POSE SOURCE", first)
+        for index, source in enumerate(self.sources):
+            rect = source_button(index, len(self.sources))
+            on = index == self.source
+            draw_button(
+                shapes, texts, f"source-{index}", rect, source, ACCENT if on else EMPTY,
+                BUTTON_TEXT if on else TEXT, 14,
+            )  # fmt: skip
+        video = self.sources[self.source] == VIDEO
+        self._field("video", VIDEO_BOX, "path of the video file to dance from", video)
+
+        label("device", "SOUND OUTPUT", DEVICE_BOX)
+        draw_button(shapes, texts, "device-prev", DEVICE_PREVIOUS, "<", EMPTY, TEXT, 16)
+        draw_button(shapes, texts, "device-next", DEVICE_NEXT, ">", EMPTY, TEXT, 16)
+        shapes.add(DEVICE_BOX.left, DEVICE_BOX.right, DEVICE_BOX.bottom, DEVICE_BOX.top, FIELD)
+        device = "default output" if self.device is None else self.devices[self.device]
+        texts.put(
+            "device", fits(device, 50), DEVICE_BOX.center_x, DEVICE_BOX.bottom + 12, 15, TEXT,
+            "center",
+        )  # fmt: skip
+
+        label("latency", "LATENCY OFFSET", LATENCY_BOX, "tap along to measure it")
+        shapes.add(LATENCY_BOX.left, LATENCY_BOX.right, LATENCY_BOX.bottom, LATENCY_BOX.top, FIELD)
+        texts.put(
+            "latency", f"{self.latency_ms:+.0f} ms", LATENCY_BOX.left + 12,
+            LATENCY_BOX.bottom + 11, 16, TEXT, bold=True,
+        )  # fmt: skip
+        can = self.on_calibrate is not None
+        draw_button(
+            shapes, texts, "calibrate", CALIBRATE_BUTTON, "CALIBRATE",
+            mix(EMPTY, ACCENT, 0.35) if can else EMPTY, TEXT if can else DIM, 14,
+        )  # fmt: skip
+
+        texts.put("error", self.error, FORM_LEFT, 122, 13, POOR)
+        draw_button(shapes, texts, "join", JOIN_BUTTON, "JOIN  [Enter]", ACCENT, BUTTON_TEXT, 18)
+        draw_button(
+            shapes, texts, "watch", WATCH_BUTTON, "WATCH", mix(EMPTY, WHITE, 0.12), TEXT, 18
+        )
+
+
+def lock(shapes: ShapeBatch, left: float, bottom: float, colour: Colour) -> None:
+    """A padlock 16 wide and 20 tall: a room that needs a password."""
+    shapes.add(left, left + 16, bottom, bottom + 11, colour)
+    shapes.line(left + 4, bottom + 11, left + 4, bottom + 17, 2.5, colour)
+    shapes.line(left + 12, bottom + 11, left + 12, bottom + 17, 2.5, colour)
+    shapes.line(left + 2.75, bottom + 17, left + 13.25, bottom + 17, 2.5, colour)
+    shapes.add(left + 7, left + 9, bottom + 3, bottom + 7, PANEL)  # the keyhole
