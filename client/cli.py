@@ -13,10 +13,10 @@ from models import cli as model_cli
 from server import main as server_main
 
 PLAY_DESCRIPTION = """\
-Start the game: solo practice against an AI band in a game window, your body from the
-camera (or the built-in demo dancer with --source demo). On a machine with no display it
-plays a whole jam headless instead and writes it to --out (jam.wav, jam.mid, screen.png).
-For parties: posejam host, join and spectate.
+Start the game: the menu in a game window -- solo practice against an AI band, or join or
+watch a room found on the LAN -- your body from the camera (or the built-in demo dancer when
+there is none). On a machine with no display it plays a whole solo jam headless instead and
+writes it to --out (jam.wav, jam.mid, screen.png). To host a party: posejam host.
 """
 
 
@@ -41,6 +41,7 @@ def _bot_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _play_arguments(parser: argparse.ArgumentParser) -> None:
     solo_cli.add_arguments(parser)
+    parser.add_argument("--then", default="", help=argparse.SUPPRESS)  # tests: a menu choice
     parser.set_defaults(run=run_play, source="auto")
 
 
@@ -98,8 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_play(args: argparse.Namespace) -> int:
-    """The game: solo in a window; where there is no display, a headless jam into --out."""
-    return solo_cli.run(args)
+    """The game: the menu in a window; where there is no display, a headless jam into --out."""
+    if args.headless or not party_cli.has_display():
+        return solo_cli.run(args)
+    from client import app
+
+    return app.run(solo_cli.pick_source(args.source), args.frames, then=args.then)
 
 
 def main(argv: list[str] | None = None) -> int:
