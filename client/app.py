@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from client.audio_engine import open_engine
+from client.challenge import Result
 from client.discovery import FoundRoom, RoomBrowser
 from client.game import Background, GameClient, snapshot
 from client.solo import SoloConfig, SoloSession
@@ -28,6 +29,8 @@ from shared.messages import Hello, Mute, Remove, Role, Seed, Tempo
 
 logger = logging.getLogger(__name__)
 
+CHALLENGES = (3, 4)  # a solo jam's challenges: how many, of how many bars each
+
 
 class GameApp:
     def __init__(
@@ -37,12 +40,17 @@ class GameApp:
         name: str = "Player",
         frames: int = 0,
         interfaces: list[str] | None = None,
+        solo: SoloConfig | None = None,
+        challenges: tuple[int, int] = CHALLENGES,
     ) -> None:
         """``frames``: close the window after that many draws, whatever the screen (tests);
-        ``interfaces``: where the lobby looks for rooms (default: every network)."""
+        ``interfaces``: where the lobby looks for rooms (default: every network);
+        ``solo``: the solo room's settings; ``challenges``: how many, of how many bars."""
         self.window = window
         self.frames = frames
         self.interfaces = interfaces
+        self.solo_config = solo or SoloConfig(source=source)
+        self.challenges = challenges
         self.source = source
         self.name = name
         self.background = Background()
@@ -50,6 +58,7 @@ class GameApp:
         self.generator: Generator | None = None
         self.game: GameClient | None = None
         self.solo: SoloSession | None = None
+        self.results: list[Result] = []
         self.browser: RoomBrowser | None = None
         self._stop: list[Coroutine[Any, Any, None]] = []
         threading.Thread(target=self._load_model, name="model-load", daemon=True).start()
@@ -121,9 +130,16 @@ class GameApp:
         if self.generator is None:
             self.status = "still loading the drum model: one moment"
             return
-        session = SoloSession(SoloConfig(source=self.source), open_engine("auto"))
+        session = SoloSession(self.solo_config, open_engine("auto"))
+        count, bars = self.challenges
+
+        async def start() -> None:
+            await session.start()
+            first = await session.first_layer_bar()
+            session.start_challenges(first + 1, count, bars)  # a bar to hear the groove first
+
         try:
-            self.background.run(session.start(), timeout=30.0)
+            self.background.run(start(), timeout=30.0)
         except Exception as exc:  # a camera, a port: say it on the menu, stay there
             logger.exception("solo could not start")
             self.status = f"solo could not start: {exc}"
@@ -131,7 +147,40 @@ class GameApp:
             return
         self.solo = session
         assert session.game is not None
-        self._play(session.game, state=session.screen_state)
+        self._play(session.game, state=session.screen_state, every_frame=self._solo_done)
+
+    def _solo_done(self) -> None:
+        """After the last challenge's last bar: the results screen."""
+        session = self.solo
+        if session is None or session.run is None or not session.run.challenges:
+            return
+        last = session.run.challenges[-1]
+        shot = self.background.run(self._now_bar(session), timeout=1.0)
+        if shot is not None and shot >= last.first_bar + last.bars:
+            self.show_results(session.run.results())
+
+    @staticmethod
+    async def _now_bar(session: SoloSession) -> int | None:
+        state, sync = session.client.state, session.client.sync
+        if state.tempo is None or not sync.ready:
+            return None
+        return int(state.tempo.bar_at(sync.server_time(session.client.clock())))
+
+    def show_results(self, results: list[Result]) -> None:
+        from client.views.results import ResultsView
+
+        self.results = results
+        self.show(ResultsView(results, self.after_results))
+
+    def after_results(self, choice: str) -> None:
+        """``again``: a new solo jam; ``menu``: back to the menu. The jam stops either way."""
+        if self.solo is not None:
+            self.background.run(self.solo.stop(), timeout=15.0)
+            self.solo = None
+        if choice == "again":
+            self.start_solo()
+        else:
+            self.show_menu()
 
     def join(self, target: str, name: str, source: str, spectate: bool) -> None:
         from client.party_cli import _url
@@ -172,7 +221,7 @@ class GameApp:
 
         return lambda: self.background.run(take(), timeout=1.0)
 
-    def _play(self, game: GameClient, state: Any = None) -> None:
+    def _play(self, game: GameClient, state: Any = None, every_frame: Any = None) -> None:
         from client.views.play import PlayView
 
         def send(message: Seed | Tempo | Mute | Remove) -> None:
@@ -181,16 +230,23 @@ class GameApp:
         def grid(cells: tuple[int, ...]) -> None:
             game.grid = cells
 
-        self.show(
-            PlayView(
-                self._state(game, state),
-                on_seed=send,
-                on_tempo=lambda bpm: send(Tempo(bpm, 0)),
-                on_grid=grid,
-                on_mute=lambda player, muted: send(Mute(player, muted)),
-                on_remove=lambda player: send(Remove(player)),
-            )
+        view = PlayView(
+            self._state(game, state),
+            on_seed=send,
+            on_tempo=lambda bpm: send(Tempo(bpm, 0)),
+            on_grid=grid,
+            on_mute=lambda player, muted: send(Mute(player, muted)),
+            on_remove=lambda player: send(Remove(player)),
         )
+        if every_frame is not None:
+            update = view.on_update
+
+            def updated(_: Any, delta_time: float) -> None:
+                update(delta_time)
+                every_frame()
+
+            view.on_update = types.MethodType(updated, view)  # type: ignore[method-assign]
+        self.show(view)
 
     def close(self) -> None:
         """Stop the room, the client and the browser (the window has closed)."""

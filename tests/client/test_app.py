@@ -63,3 +63,34 @@ def test_the_lobby_finds_a_room_on_loopback_and_joins_it() -> None:
         finally:
             app.background.run(advertiser.stop())
             app.close()
+
+
+def test_a_solo_jam_ends_on_the_results_of_its_challenges() -> None:
+    from client.solo import SoloConfig
+    from client.views.results import ResultsView
+
+    window = arcade.Window(1280, 720, "test", visible=False)
+    # Fast: 240 bpm (a bar a second), one challenge of one bar.
+    solo = SoloConfig(bpm=240.0, source="demo", journal=None)
+    app = GameApp(window, "demo", frames=100_000, solo=solo, challenges=(1, 1))
+    shown: list[str] = []
+    show = app.show
+
+    def spy(view: object) -> None:
+        shown.append(type(view).__name__)
+        show(view)
+        if isinstance(view, ResultsView):
+            app.after_results("menu")  # the player picks Menu: the jam stops
+        if isinstance(view, MenuView):
+            window.close()
+
+    app.show = spy  # type: ignore[method-assign]
+    wait_for_model(app)
+    app.choose("solo")
+    arcade.run()  # plays until the challenge's bar is over and the results show
+    assert shown == ["PlayView", "ResultsView", "MenuView"]
+    [result] = app.results
+    assert result.challenge.bars == 1 and len(result.bars) == 1
+    assert 0.0 <= result.score <= 1.0
+    assert app.solo is None
+    app.close()
