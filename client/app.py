@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from client.audio_engine import open_engine
+from client.calibration import Calibration
 from client.challenge import Result
 from client.discovery import FoundRoom, RoomBrowser
 from client.game import Background, GameClient, snapshot
@@ -59,6 +60,7 @@ class GameApp:
         self.game: GameClient | None = None
         self.solo: SoloSession | None = None
         self.results: list[Result] = []
+        self.latency_ms = 0.0  # the tap-along calibration's offset
         self.browser: RoomBrowser | None = None
         self._stop: list[Coroutine[Any, Any, None]] = []
         threading.Thread(target=self._load_model, name="model-load", daemon=True).start()
@@ -113,6 +115,7 @@ class GameApp:
             return browser.rooms
 
         def join(choice: Any) -> None:
+            self.latency_ms = choice.latency_ms
             self.join(choice.target, choice.name, choice.source, choice.spectate or spectate)
 
         self.show(
@@ -121,10 +124,26 @@ class GameApp:
                 join,
                 ["default output"],
                 ["camera", "demo"],
+                on_calibrate=lambda: self.calibrate(spectate),
                 on_back=self.show_menu,
                 name=self.name,
+                latency_ms=self.latency_ms,
             )
         )
+
+    def calibrate(self, spectate: bool) -> None:
+        """The tap-along screen, then back to the lobby with the measured offset."""
+        from client.views.calibrate import CalibrateView
+
+        engine = open_engine("auto")
+
+        def done(result: Calibration | None) -> None:
+            engine.close()
+            if result is not None:
+                self.latency_ms = result.offset_ms
+            self.show_lobby(spectate)
+
+        self.show(CalibrateView(engine, done, clock=engine.now))
 
     def start_solo(self) -> None:
         if self.generator is None:
@@ -189,10 +208,12 @@ class GameApp:
 
         async def connect() -> GameClient:
             url, code = await _url(target)
+            engine = open_engine("auto")
+            engine.offset = self.latency_ms / 1000  # the player's calibration
             game = GameClient(
                 url,
                 Hello(name, role, room=code),
-                open_engine("auto"),
+                engine,
                 None if spectate else source,
             )
             await game.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import arcade
+import pytest
 
 from client.app import GameApp
 from client.views.lobby import LobbyView
@@ -94,3 +95,25 @@ def test_a_solo_jam_ends_on_the_results_of_its_challenges() -> None:
     assert 0.0 <= result.score <= 1.0
     assert app.solo is None
     app.close()
+
+
+def test_calibrating_from_the_lobby_sets_the_latency_the_game_joins_with() -> None:
+    from client.calibration import Calibration
+    from client.views.calibrate import CalibrateView
+
+    window = arcade.Window(1280, 720, "test", visible=False)
+    app = GameApp(window, "demo", interfaces=["127.0.0.1"])
+    try:
+        app.choose("join")
+        lobby = window.current_view
+        assert isinstance(lobby, LobbyView) and lobby.latency_ms == 0.0
+        lobby.on_calibrate()
+        view = window.current_view
+        assert isinstance(view, CalibrateView)
+        view.on_done(Calibration(offset=0.042, spread=0.004, used=16, ignored=0))
+        lobby = window.current_view
+        assert isinstance(lobby, LobbyView) and lobby.latency_ms == pytest.approx(42.0)
+        assert app.latency_ms == pytest.approx(42.0)
+    finally:
+        app.close()
+        window.close()
