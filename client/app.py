@@ -202,12 +202,12 @@ class GameApp:
             self.show_menu()
 
     def join(self, target: str, name: str, source: str, spectate: bool) -> None:
-        from client.party_cli import _url
+        from client.party_cli import room_url
 
         role = Role.SPECTATOR if spectate else Role.PLAYER
 
         async def connect() -> GameClient:
-            url, code = await _url(target)
+            url, code = await room_url(target)
             engine = open_engine("auto")
             engine.offset = self.latency_ms / 1000  # the player's calibration
             game = GameClient(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from client import audio_cli, bot, export_cli, party_cli, pose_cli, render_cli, solo_cli
+from client.views import has_display
 from models import cli as model_cli
 from server import main as server_main
 
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_play(args: argparse.Namespace) -> int:
     """The game: the menu in a window; where there is no display, a headless jam into --out."""
-    if args.headless or not party_cli.has_display():
+    if args.headless or not has_display():
         return solo_cli.run(args)
     from client import app
 

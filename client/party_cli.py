@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,6 +15,7 @@ from client.game import Background, GameClient, run_window
 from client.net import ConnectError
 from client.pose_source import PoseSourceError
 from client.pose_tracker import PoseModelError
+from client.views import has_display
 from server import main as server_main
 from server.journal import JournalError
 from shared.messages import Hello, Mute, Remove, Role, Tempo
@@ -87,10 +87,6 @@ def add_spectate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_spectate)
 
 
-def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("ARCADE_HEADLESS"))
-
-
 def play(
     command: str,
     open_game: Callable[[], Coroutine[Any, Any, GameClient]],
@@ -145,7 +141,7 @@ def play(
     return 0
 
 
-async def _url(target: str) -> tuple[str, str]:
+async def room_url(target: str) -> tuple[str, str]:
     """The ws:// URL and the room code (or "") of a CODE or ws://HOST:PORT target."""
     kind, value = parse_target(target)
     if kind == "url":
@@ -158,7 +154,7 @@ def _client(args: argparse.Namespace, role: Role) -> tuple[Callable[[], Any], Ca
     games: list[GameClient] = []
 
     async def open_game() -> GameClient:
-        url, code = await _url(args.target)
+        url, code = await room_url(args.target)
         hello = Hello(args.name, role, room=code, password=args.password)
         source = args.source if role is Role.PLAYER else None
         model = getattr(args, "model", "lite")

@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import sys
 from collections.abc import Callable
 
@@ -22,6 +21,7 @@ from client.pose_tracker import (
     TrackedPose,
     track,
 )
+from client.views import has_display
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _print_json(
 
 
 def _window(source: PoseSource, make_detector: Callable[[], Detector] | None, frames: int) -> int:
-    if not os.environ.get("DISPLAY") and not os.environ.get("ARCADE_HEADLESS"):
+    if not has_display():
         source.close()
         print(
             "posejam pose: no display to open a window on; use --json, or set "

@@ -14,6 +14,7 @@ from client.export_cli import ExportError
 from client.game import GameClient
 from client.pose_source import PoseSourceError, open_source
 from client.solo import SoloConfig, SoloSession, play_headless
+from client.views import has_display
 from models.controls import CONTROL_NAMES
 from server import main as server_main
 from server.journal import JournalError
@@ -97,11 +98,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"posejam solo: {exc}", file=sys.stderr)
         return 2
-    if (
-        not args.headless
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("ARCADE_HEADLESS")
-    ):
+    if not args.headless and not has_display():
         print("posejam solo: no display here: playing headless into", args.out, file=sys.stderr)
         args.headless = True
     if not args.headless:

@@ -23,13 +23,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from shared.drums import DRUM_COUNT, LAYER_BARS, LAYER_STEPS, MAX_VELOCITY, Pattern
+from shared.drums import (
+    DRUM_COUNT,
+    LAYER_BARS,
+    LAYER_STEPS,
+    MAX_VELOCITY,
+    PATTERN_BYTES,
+    Pattern,
+    pattern_from_bytes,
+)
 from shared.loop_stack import LoopStack
 from shared.messages import Layer, PlayerInfo
 from shared.tempo import TempoError, TempoMap
 
 SCHEMA_VERSION = 1
-PATTERN_BYTES = LAYER_STEPS * DRUM_COUNT  # step-major, one velocity byte per drum
 # How long a write waits for another writer of the same file (a second server):
 # short, because the server writes on its event loop.
 BUSY_TIMEOUT = 0.5
@@ -160,7 +167,7 @@ def decode_pattern(blob: bytes) -> Pattern:
     loud = max(blob)
     if loud > MAX_VELOCITY:
         raise JournalError(f"layer velocities must be in range 0..{MAX_VELOCITY}, got {loud}")
-    return tuple(tuple(blob[i : i + DRUM_COUNT]) for i in range(0, PATTERN_BYTES, DRUM_COUNT))
+    return pattern_from_bytes(blob)
 
 
 class Journal:

@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from shared.drums import DRUM_COUNT, GRID_STEPS, LAYER_STEPS, MAX_VELOCITY, Pattern
+from shared.drums import (
+    DRUM_COUNT,
+    GRID_STEPS,
+    MAX_VELOCITY,
+    PATTERN_BYTES,
+    Pattern,
+    pattern_from_bytes,
+    pattern_to_bytes,
+)
 from shared.messages import (
     KIND_OF,
     KINDS,
@@ -52,7 +60,6 @@ MAX_TEMPO_SEGMENTS = 64
 ROOM_CODE = re.compile(r"[A-Z]{4}")
 ROOM_RULE = "4 letters A-Z"
 
-PATTERN_BYTES = LAYER_STEPS * DRUM_COUNT
 LANDMARK_BYTES = LANDMARK_VALUES * 2
 
 
@@ -172,11 +179,11 @@ def _pattern(value: Any, path: str) -> Pattern:
     loud = max(value)
     if loud > MAX_VELOCITY:
         raise ProtocolError(f"{path} velocities must be in range 0..{MAX_VELOCITY}, got {loud}")
-    return tuple(tuple(value[i : i + DRUM_COUNT]) for i in range(0, PATTERN_BYTES, DRUM_COUNT))
+    return pattern_from_bytes(value)
 
 
 def _encode_pattern(pattern: Pattern) -> bytes:
-    return bytes(v for step in pattern for v in step)
+    return pattern_to_bytes(pattern)
 
 
 def _landmarks(value: Any, path: str) -> tuple[int, ...]:

@@ -39,6 +39,17 @@ Step = tuple[int, ...]
 Pattern = tuple[Step, ...]
 
 EMPTY_STEP: Step = (0,) * DRUM_COUNT
+# A layer as bytes, on the wire and in the journal: step-major, one velocity byte a drum.
+PATTERN_BYTES = LAYER_STEPS * DRUM_COUNT
+
+
+def pattern_to_bytes(pattern: Pattern) -> bytes:
+    return bytes(v for step in pattern for v in step)
+
+
+def pattern_from_bytes(blob: bytes) -> Pattern:
+    """The inverse of :func:`pattern_to_bytes` for a checked blob of :data:`PATTERN_BYTES`."""
+    return tuple(tuple(blob[i : i + DRUM_COUNT]) for i in range(0, len(blob), DRUM_COUNT))
 
 
 def empty_pattern(steps: int = LAYER_STEPS) -> Pattern:

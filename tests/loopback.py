@@ -36,15 +36,18 @@ async def running_server(
 
 
 @contextlib.contextmanager
-def server_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``python -m server --port 0 --journal none ARGS`` in a process of its own; yield it
-    and its ws:// URL once it listens; kill it on exit if it still runs."""
+def server_process(
+    *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m server --port 0 ARGS`` in a process of its own (``env``: its whole
+    environment); yield it and its ws:// URL once it listens; kill it on exit if it
+    still runs."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", "--journal", "none", *args],
+        [sys.executable, "-m", "server", "--port", "0", *args],
         cwd=Path(__file__).resolve().parents[1],
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stderr is not None

@@ -41,7 +41,7 @@ def test_the_menu_starts_a_solo_jam_in_the_same_window() -> None:
 
 
 def test_the_lobby_finds_a_room_on_loopback_and_joins_it() -> None:
-    with server_process("--room", "LOBY", "--generator", "seeds") as (_, url):
+    with server_process("--journal", "none", "--room", "LOBY", "--generator", "seeds") as (_, url):
         port = int(url.rsplit(":", 1)[1])
         window = arcade.Window(1280, 720, "test", visible=False)
         app = GameApp(window, "demo", frames=20, interfaces=["127.0.0.1"])

@@ -85,7 +85,9 @@ def test_a_snapshot_is_a_copy_the_network_thread_cannot_change() -> None:
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    with server_process("--room", "GAME", "--generator", "seeds", "--bpm", "200") as (_, url):
+    with server_process(
+        "--journal", "none", "--room", "GAME", "--generator", "seeds", "--bpm", "200"
+    ) as (_, url):
         yield url
 
 

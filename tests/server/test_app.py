@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -40,7 +36,7 @@ from shared.messages import (
     SeedSource,
     Tempo,
 )
-from tests.loopback import running_server
+from tests.loopback import running_server, server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = (1, 0, 4, 0, 2, 0, 4, 0, 1, 0, 4, 0, 2, 0, 4, 5)
@@ -341,25 +337,10 @@ def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
 
 
 def test_sigterm_shuts_the_server_process_down_cleanly() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", "--room", "SIGS", "--journal", "none"],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stderr is not None
-        port = None
-        for line in proc.stderr:
-            found = re.search(r"listening on ws://127\.0\.0\.1:(\d+) room SIGS", line)
-            if found:
-                port = int(found.group(1))
-                break
-        assert port is not None
+    with server_process("--room", "SIGS", "--journal", "none") as (proc, url):
 
         async def scenario() -> None:
-            ann = NetClient(f"ws://127.0.0.1:{port}", Hello("Ann", Role.PLAYER), keep_inbox=True)
+            ann = NetClient(url, Hello("Ann", Role.PLAYER), keep_inbox=True)
             await ann.connect()
             proc.send_signal(signal.SIGTERM)
             await ann.closed.wait()
@@ -367,9 +348,7 @@ def test_sigterm_shuts_the_server_process_down_cleanly() -> None:
 
         run(scenario)
         assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
         rest = proc.stderr.read()
         assert "shutting down" in rest
         assert "Traceback" not in rest
-    finally:
-        proc.kill()
-        proc.wait()

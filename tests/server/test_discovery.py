@@ -226,10 +226,8 @@ def test_posejam_server_announces_its_room_and_withdraws_it_on_sigterm() -> None
     from client.discovery import RoomNotFound, resolve
     from tests.loopback import server_process
 
-    with server_process("--room", "ADVT", "--advertise", "on", "--generator", "seeds") as (
-        proc,
-        url,
-    ):
+    args = ("--journal", "none", "--room", "ADVT", "--advertise", "on", "--generator", "seeds")
+    with server_process(*args) as (proc, url):
         room = asyncio.run(resolve("advt", timeout=5.0, interfaces=["127.0.0.1"]))
         assert (room.code, room.url) == ("ADVT", url)
         proc.send_signal(15)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import signal
 import sqlite3
 import subprocess
@@ -35,6 +34,7 @@ from server.lobby import Lobby
 from shared.drums import DRUM_COUNT, LAYER_STEPS, grid_to_pattern, make_pattern, pattern_to_grid
 from shared.messages import Hello, Layer, PlayerInfo, Pong, Role, Seed, SeedSource, Tempo
 from shared.tempo import TempoMap, TempoSegment
+from tests.loopback import server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 WALL = 1_700_000_000.0
@@ -410,37 +410,19 @@ def test_a_server_with_a_broken_journal_does_not_start(
 def test_the_server_process_journals_into_its_default_place(tmp_path: Path) -> None:
     """``python -m server`` with XDG_DATA_HOME set: the jam of a player who joined is there
     after a SIGTERM (and after a SIGKILL nothing applied is lost, see above)."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", "--room", "SIGS", "--generator", "seeds"],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stderr is not None
-        port = None
-        for line in proc.stderr:
-            found = re.search(r"listening on ws://127\.0\.0\.1:(\d+) room SIGS", line)
-            if found:
-                port = int(found.group(1))
-                break
-        assert port is not None
+    env = {"PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path)}
+    with server_process("--room", "SIGS", "--generator", "seeds", env=env) as (proc, url):
 
         async def scenario() -> None:
-            client = NetClient(f"ws://127.0.0.1:{port}", Hello("Ann", Role.PLAYER))
+            client = NetClient(url, Hello("Ann", Role.PLAYER))
             await client.connect()
             await client.close()
 
         asyncio.run(asyncio.wait_for(scenario(), 30))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-        rest = proc.stderr.read()
-        assert "Traceback" not in rest
-    finally:
-        proc.kill()
-        proc.wait()
+        assert proc.stderr is not None
+        assert "Traceback" not in proc.stderr.read()
     with Journal.open(tmp_path / "posejam" / "jams.sqlite", create=False) as journal:
         (summary,) = journal.jams()
         assert (summary.room, summary.players, summary.layers) == ("SIGS", 1, 0)
