@@ -21,10 +21,11 @@ from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
+from websockets.exceptions import ConnectionClosed
 
 from client.audio_types import AudioEngine
 from client.mix import follow
-from client.net import NetClient
+from client.net import ConnectError, NetClient
 from client.pose_source import open_source
 from client.pose_tracker import Detector, Landmarker, PoseTracker, TrackedPose
 from client.room_state import RoomState
@@ -32,13 +33,37 @@ from client.scheduler import Scheduler
 from client.views.screen_state import EMPTY_GRID, ScreenState
 from shared.codec import LANDMARK_COUNT
 from shared.loop_stack import LoopStack
-from shared.messages import Hello, Layer, Mute, Pose, Remove, Seed, Tempo
+from shared.messages import (
+    RECONNECT_GRACE,
+    CloseCode,
+    Hello,
+    Layer,
+    Mute,
+    Pose,
+    Remove,
+    Seed,
+    Tempo,
+)
 
 logger = logging.getLogger(__name__)
 
 POSE_INTERVAL = 1 / 30  # the wire's limit: 30 poses a second
 FEED_INTERVAL = 0.01  # how often hits are handed to the engine (the scheduler looks 150 ms on)
 QUANT = 65535
+# Closes that coming back cannot undo: said leave, removed, refused at the door.
+FINAL_CLOSES = frozenset(
+    {
+        CloseCode.LEFT,
+        CloseCode.REMOVED,
+        CloseCode.WRONG_PASSWORD,
+        CloseCode.NO_SUCH_ROOM,
+        CloseCode.ROOM_FULL,
+        CloseCode.PROTOCOL_VERSION,
+        CloseCode.REPLACED,  # this seat plays on another connection now
+    }
+)
+RETRY_FIRST = 0.25  # the first retry after a drop; then doubling, up to RETRY_MAX
+RETRY_MAX = 2.0
 
 
 def quantize(landmarks: np.ndarray) -> tuple[int, ...]:
@@ -69,6 +94,9 @@ class GameClient:
         self._followed: dict[int, float] = {}  # player -> client time of the pose applied
         self._versions: dict[int, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.connection = ""  # "" while connected; else what the status line says
+        self.reconnects = 0
+        self.grace = RECONNECT_GRACE
 
     async def start(self) -> None:
         await self.net.connect()
@@ -77,6 +105,38 @@ class GameClient:
             self.tracker = PoseTracker(open_source(self.source), detector).start()
             self._tasks.append(asyncio.create_task(self._stream_poses()))
         self._tasks.append(asyncio.create_task(self._feed_audio()))
+        self._tasks.append(asyncio.create_task(self._keep_connected()))
+
+    async def _keep_connected(self) -> None:
+        """Come back after a drop, with the token, for as long as the room keeps the
+        seat. The groove plays on meanwhile from the room state this client has."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.net.closed.wait()
+            code, reason = self.net.close_code, self.net.close_reason
+            if code in FINAL_CLOSES:
+                self.connection = f"disconnected: {reason or f'close code {code}'}"
+                return
+            me = self.net.state.me
+            deadline = loop.time() + self.grace
+            delay = RETRY_FIRST
+            while True:
+                self.connection = "connection lost: reconnecting..."
+                try:
+                    welcome = await self.net.reconnect()
+                    break
+                except ConnectError as exc:
+                    if exc.code in FINAL_CLOSES or loop.time() + delay > deadline:
+                        self.connection = f"disconnected: {exc.reason}"
+                        return
+                    logger.info("reconnect failed (%s); again in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+            self.reconnects += 1
+            same = me is not None and welcome.player.id == me.id
+            seat = "the same seat" if same else "a new seat"
+            logger.info("reconnected as player %d, %s", welcome.player.id, seat)
+            self.connection = ""
 
     def _detector(self) -> Detector:
         return Landmarker(self.pose_model)
@@ -97,6 +157,11 @@ class GameClient:
         return self.net.player_id
 
     async def send(self, message: Seed | Tempo | Mute | Remove) -> None:
+        """Send a player's request; while the connection is down it cannot go (the status
+        line says so) and is dropped rather than queued for a room that has moved on."""
+        if self.connection:
+            logger.info("not sent while %s: %s", self.connection, message)
+            return
         await self.net.send(message)
 
     def latest_pose(self) -> TrackedPose | None:
@@ -113,7 +178,8 @@ class GameClient:
             round_trip_ms=None if trip is None else trip * 1000,
             uncertainty_ms=sync.uncertainty() * 1000 if sync.ready else None,
             changed_at=dict(self.changed_at),
-            message=f"connected to {self.net.state.room}" if self.net.state.room else "",
+            message=self.connection
+            or (f"connected to {self.net.state.room}" if self.net.state.room else ""),
         )
 
     async def _stream_poses(self) -> None:
@@ -126,7 +192,9 @@ class GameClient:
                 features = tuple(float(v) for v in pose.features)
                 landmarks = () if pose.landmarks is None else quantize(pose.landmarks)
                 assert len(landmarks) in (0, LANDMARK_COUNT * 3)
-                await self.net.send(Pose(self.net.clock(), features, landmarks))
+                if not self.connection:  # a pose that cannot go is simply not sent
+                    with contextlib.suppress(ConnectionClosed):
+                        await self.net.send(Pose(self.net.clock(), features, landmarks))
                 follow(self.engine, self.me, features)  # my own sound moves at once
             await asyncio.sleep(POSE_INTERVAL)
 

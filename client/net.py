@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -88,6 +89,7 @@ class NetClient:
         self.closed = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.token = ""  # the welcome's: this client's seat, to take back after a drop
 
     @property
     def player_id(self) -> int:
@@ -108,8 +110,24 @@ class NetClient:
         await self._ws.send(encode(self.hello))
         welcome = await self._expect(Welcome)
         await self._expect(Snapshot)
+        self.token = welcome.token
         self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._ping())]
         return welcome
+
+    async def reconnect(self) -> Welcome:
+        """After a drop: connect again to the same room with this client's token.
+
+        Within the room's grace period the welcome names the same player (seat,
+        colour, layer); after it, a new one. The room state is replaced by the new
+        snapshot; the clock sync keeps what it learnt (the same server's clock).
+        """
+        await self.close(leave=False)
+        self.hello = replace(self.hello, token=self.token, room=self.state.room or self.hello.room)
+        self.closed.clear()
+        self.close_code = None
+        self.close_reason = ""
+        self._outstanding.clear()
+        return await self.connect()
 
     async def _expect(self, kind: type[M]) -> M:
         assert self._ws is not None

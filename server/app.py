@@ -150,18 +150,28 @@ class PoseJamServer:
         if joined is None:
             return
         room, client = joined
+        gone_for_good = True
         try:
-            await self._serve(ws, room, client)
+            gone_for_good = await self._serve(ws, room, client)
         except ConnectionClosed:
-            pass
+            gone_for_good = False
         except Exception:
             logger.exception("unexpected error serving player %d", client.player)
             await ws.close(CloseCode.INTERNAL, "internal server error")
         finally:
             client.writer.cancel()
-            self.clients.get(room.code, {}).pop(client.player, None)
-            self._dispatch(room, room.leave(client.player, self.clock()))
-            logger.info("player %d left room %s", client.player, room.code)
+            clients = self.clients.get(room.code, {})
+            # Not when the seat has moved on: the host removed the player, or they came
+            # back on a new connection that now holds it.
+            if clients.get(client.player) is client:
+                del clients[client.player]
+                now = self.clock()
+                if gone_for_good:
+                    self._dispatch(room, room.leave(client.player, now))
+                    logger.info("player %d left room %s", client.player, room.code)
+                else:
+                    self._dispatch(room, room.drop(client.player, now))
+                    logger.info("player %d dropped from room %s", client.player, room.code)
 
     async def _join(self, ws: ServerConnection) -> tuple[Room, Client] | None:
         try:
@@ -192,32 +202,39 @@ class PoseJamServer:
             await ws.close(exc.code, _reason(exc.reason))
             return None
         client = Client(ws, info.id, room, self.config.send_queue)
-        self.clients.setdefault(room.code, {})[info.id] = client
+        clients = self.clients.setdefault(room.code, {})
+        previous = clients.get(info.id)
+        if previous is not None:  # back (with its token) before its old connection was seen to drop
+            self._close(previous, CloseCode.REPLACED, "this seat was taken on a new connection")
+        clients[info.id] = client
         logger.info("%s joined room %s as %s %d", info.name, room.code, info.role, info.id)
         self._dispatch(room, outgoing)
         return room, client
 
-    async def _serve(self, ws: ServerConnection, room: Room, client: Client) -> None:
+    async def _serve(self, ws: ServerConnection, room: Room, client: Client) -> bool:
+        """Serve one member until their connection ends; True if they are gone for good
+        (they said leave, or broke the protocol), False if it merely dropped."""
         bucket = TokenBucket(self.config.rate, self.config.burst, self.clock())
         async for frame in ws:
             now = self.clock()  # stamped on arrival: pongs carry this time
             if not bucket.allow(now):
                 await ws.close(CloseCode.POLICY, f"rate limit: at most {self.config.rate:g} msg/s")
-                return
+                return True
             try:
                 message = decode(frame)
             except ProtocolError as exc:
                 logger.info("closing player %d: %s", client.player, exc)
                 await ws.close(CloseCode.MALFORMED, _reason(str(exc)))
-                return
+                return True
             if isinstance(message, Leave):
                 await ws.close(CloseCode.LEFT, "goodbye")
-                return
+                return True
             try:
                 outgoing = room.handle(client.player, message, now)
             except RuleError as exc:
                 outgoing = [Outgoing(exc.to_message(), to=client.player)]
             self._dispatch(room, outgoing)
+        return False
 
     def announce(self, room: Room, outgoing: Iterable[Outgoing]) -> None:
         """Send (and journal) what a room says of itself, not in answer to a message:
@@ -294,6 +311,7 @@ class PoseJamServer:
             await asyncio.sleep(self.config.tick)
             for room in list(self.lobby.rooms.values()):
                 try:
+                    self._dispatch(room, room.expire(self.clock()))
                     batch = room.generation_due(self.clock())
                     if batch is not None:
                         await self._generate(loop, room, batch)

@@ -8,7 +8,9 @@ message and keeps the connection.
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from server import ai_band
@@ -16,6 +18,7 @@ from server.generator import GenerationRequest
 from shared.drums import BEATS_PER_BAR, Pattern
 from shared.loop_stack import LoopStack
 from shared.messages import (
+    RECONNECT_GRACE,
     CloseCode,
     Error,
     ErrorCode,
@@ -118,6 +121,8 @@ class Member:
     asked: tuple[float, ...] | None = None  # the controls their newest layer was asked for
     band: ai_band.Member | None = None  # an AI band member plays this (role AI)
     band_seed: int = 0
+    token: str = ""  # a player's secret for taking their seat back after a drop
+    away_since: float | None = None  # when their connection dropped (None: connected)
 
     def controls(self, bar: int) -> tuple[float, ...] | None:
         """The drum model's controls this member asks for during ``bar``: an AI's style
@@ -134,6 +139,11 @@ class Member:
         if self.asked is None:
             return True
         return max(abs(a - b) for a, b in zip(now, self.asked, strict=True)) >= CONTROLS_MOVED
+
+
+def new_token() -> str:
+    """128 random bits as hex: what the codec accepts as a token."""
+    return secrets.token_hex(16)
 
 
 def clean_name(name: str) -> str:
@@ -164,6 +174,8 @@ class Room:
     _seeds: dict[int, Seed] = field(default_factory=dict, init=False)
     _steered_bar: int = field(default=-1, init=False)  # the last bar bodies were heard for
     muted: set[int] = field(default_factory=set, init=False)  # whose layers nobody hears
+    make_token: Callable[[], str] = new_token  # injectable: tests use known tokens
+    reconnect_grace: float = RECONNECT_GRACE
 
     def __post_init__(self) -> None:
         self.tempo = TempoMap.start(self.created_at, self.bpm)
@@ -174,8 +186,16 @@ class Room:
         return sum(1 for m in self.members.values() if m.info.role is role)
 
     def join(self, hello: Hello, now: float) -> tuple[PlayerInfo, list[Outgoing]]:
+        """Seat a new member, or give a returning player (by token) their own seat back.
+
+        A token the room does not know (the seat has expired, or the server was
+        restarted) is no error: the player simply joins anew.
+        """
         if self.password and hello.password != self.password:
             raise JoinRefused(CloseCode.WRONG_PASSWORD, "wrong room password")
+        returning = self._by_token(hello)
+        if returning is not None:
+            return self._rejoin(returning, now)
         if hello.role is Role.PLAYER and self.count(Role.PLAYER) >= self.limits.max_players:
             raise JoinRefused(
                 CloseCode.ROOM_FULL, f"room is full ({self.limits.max_players} players)"
@@ -190,16 +210,63 @@ class Room:
         name = clean_name(hello.name) or f"Player {self._next_id}"
         info = PlayerInfo(self._next_id, name, hello.role, self._colour_for(hello.role))
         self._next_id += 1
-        self.members[info.id] = Member(info, now)
+        token = self.make_token() if hello.role is Role.PLAYER else ""
+        self.members[info.id] = Member(info, now, token=token)
         if hello.role is Role.PLAYER and not self._host_is_player():
             self.host = info.id
         self.tempo = self.tempo.trimmed(now)
         self.loops.prune(int(self.tempo.bar_at(now)))
         return info, [
-            Outgoing(Welcome(info, self.code, self.host), to=info.id),
+            Outgoing(Welcome(info, self.code, self.host, token=token), to=info.id),
             Outgoing(self.snapshot(now), to=info.id),
             Outgoing(Join(info), exclude=info.id),
         ]
+
+    def _by_token(self, hello: Hello) -> Member | None:
+        if not hello.token or hello.role is not Role.PLAYER:
+            return None
+        for member in self.members.values():
+            # Compared in constant time: a token is a password for one seat.
+            if member.token and secrets.compare_digest(member.token, hello.token):
+                return member
+        return None
+
+    def _rejoin(self, member: Member, now: float) -> tuple[PlayerInfo, list[Outgoing]]:
+        """The same seat, colour and layer. Nobody else was told the player had gone,
+        so nobody is told they are back. If the old connection still seems open (the
+        server has not noticed the drop yet), the shell closes it."""
+        member.away_since = None
+        info = member.info
+        self.tempo = self.tempo.trimmed(now)
+        self.loops.prune(int(self.tempo.bar_at(now)))
+        return info, [
+            Outgoing(Welcome(info, self.code, self.host, token=member.token), to=info.id),
+            Outgoing(self.snapshot(now), to=info.id),
+        ]
+
+    def drop(self, player: int, now: float) -> list[Outgoing]:
+        """A connection lost without a leave. A player keeps their seat (and their layer
+        keeps playing) for ``reconnect_grace`` seconds; anyone else leaves now."""
+        member = self.members.get(player)
+        if member is None:
+            return []
+        if member.token:
+            member.away_since = now
+            return []
+        return self.leave(player, now)
+
+    def expire(self, now: float) -> list[Outgoing]:
+        """Let go of every seat whose player has been away for the whole grace period."""
+        gone = [
+            p
+            for p, m in self.members.items()
+            if m.away_since is not None and now - m.away_since >= self.reconnect_grace
+        ]
+        return [out for p in gone for out in self.leave(p, now)]
+
+    def away(self) -> tuple[int, ...]:
+        """Players whose connection dropped and whose seat is waiting for them."""
+        return tuple(p for p, m in self.members.items() if m.away_since is not None)
 
     def add_band(self, size: int, seed: int, now: float) -> list[Outgoing]:
         """An AI band of ``size`` members who play along (solo practice): each starts

@@ -59,6 +59,8 @@ MAX_LAYERS_IN_SNAPSHOT = 4096
 MAX_TEMPO_SEGMENTS = 64
 ROOM_CODE = re.compile(r"[A-Z]{4}")
 ROOM_RULE = "4 letters A-Z"
+TOKEN = re.compile(r"[0-9a-f]{32}")
+TOKEN_RULE = "32 hex digits"
 
 LANDMARK_BYTES = LANDMARK_VALUES * 2
 
@@ -261,12 +263,14 @@ SPECS: dict[Kind, dict[str, tuple[Decoder, Encoder]]] = {
         "protocol": (_int(0, 65535), _identity),
         "room": (_text(4, 0, ROOM_CODE, ROOM_RULE), _identity),
         "password": (_text(MAX_PASSWORD_CHARS), _identity),
+        "token": (_text(32, 0, TOKEN, TOKEN_RULE), _identity),
     },
     Kind.WELCOME: {
         "player": _PLAYER,
         "room": (_text(4, 4, ROOM_CODE, ROOM_RULE), _identity),
         "host": (_ID, _identity),
         "protocol": (_int(0, 65535), _identity),
+        "token": (_text(32, 0, TOKEN, TOKEN_RULE), _identity),
     },
     Kind.PING: {"seq": (_int(0, MAX_SEQ), _identity), "client_time": (_TIME, _identity)},
     Kind.PONG: {

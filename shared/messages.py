@@ -14,7 +14,12 @@ from shared.drums import Pattern
 from shared.tempo import TempoSegment
 
 # 2: mute and remove, and the snapshot's muted players (a 1 client would refuse them).
-PROTOCOL_VERSION = 2
+# 3: the welcome's reconnect token, and the hello that brings it back.
+PROTOCOL_VERSION = 3
+# How long a player who dropped without saying leave keeps their seat, colour and
+# layer, which plays on meanwhile: a phone's Wi-Fi hiccup or a laptop waking up is
+# back well within it. Their client keeps trying (with its token) as long.
+RECONNECT_GRACE = 30.0
 
 
 class Kind(enum.StrEnum):
@@ -69,6 +74,7 @@ class CloseCode(enum.IntEnum):
     ROOM_FULL = 4005
     LEFT = 4006  # the client said leave
     REMOVED = 4007  # the host removed this player from the room
+    REPLACED = 4008  # the same player reconnected (with its token) on a new connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,8 @@ class Hello:
     protocol: int = PROTOCOL_VERSION
     room: str = ""  # "" asks for the server's default room
     password: str = ""
+    # The welcome's token, to take back one's seat, colour and layer after a drop.
+    token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,8 @@ class Welcome:
     room: str
     host: int  # the host's player id
     protocol: int = PROTOCOL_VERSION
+    # A player's secret for coming back within the room's grace period ("" for spectators).
+    token: str = ""
 
 
 @dataclass(frozen=True, slots=True)

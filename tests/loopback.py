@@ -14,6 +14,7 @@ from pathlib import Path
 from server.app import PoseJamServer, ServerConfig
 from server.generator import Generator
 from server.lobby import Lobby
+from shared.messages import RECONNECT_GRACE
 
 
 @contextlib.asynccontextmanager
@@ -23,10 +24,11 @@ async def running_server(
     password: str = "",
     config: ServerConfig | None = None,
     generator: Generator | None = None,
+    reconnect_grace: float = RECONNECT_GRACE,
 ) -> AsyncIterator[str]:
     """Serve one room; yield its ws:// URL; stop (closing everyone with 1001) on exit."""
     lobby = Lobby()
-    lobby.create(time.monotonic(), code, password, bpm)
+    lobby.create(time.monotonic(), code, password, bpm).reconnect_grace = reconnect_grace
     server = PoseJamServer(lobby, generator, config=config)
     port = await server.start("127.0.0.1", 0)
     try:

@@ -5,14 +5,14 @@ each command opens, drawn off-screen."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from client.audio_engine import SilentEngine
 from client.cli import main
 from client.game import GameClient, snapshot
-from shared.messages import Hello, Role, Seed, SeedSource
+from shared.messages import Hello, Remove, Role, Seed, SeedSource, Welcome
 from tests.loopback import running_server, server_process
 
 BAR = 1.0  # the loopback room plays at 240 bpm
@@ -67,6 +67,67 @@ def test_two_players_and_a_spectator_hear_the_same_groove() -> None:
     assert seen["ann"] == {bob.me}  # the server relays a pose to everyone but its sender
     # And every screen's pose channels follow the bodies: the channels were set.
     assert {ann.me, bob.me} <= set(tv.engine.channels)  # type: ignore[attr-defined]
+
+
+async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def test_a_dropped_screen_comes_back_to_its_seat_and_keeps_playing_meanwhile() -> None:
+    async def scenario() -> None:
+        async with running_server(bpm=240.0) as url:
+            ann = GameClient(url, Hello("Ann", Role.PLAYER), SilentEngine())
+            bob = GameClient(url, Hello("Bob", Role.PLAYER), SilentEngine())
+            for game in (ann, bob):
+                await game.start()
+            await ann.send(Seed(SeedSource.GRID, grid=(1, 0, 4, 0) * 4))
+            await until(lambda: bool(bob.net.state.loops.all()))
+            # The way back stays shut until the test opens it.
+            way_back, reconnect = asyncio.Event(), ann.net.reconnect
+
+            async def gated() -> Welcome:
+                await way_back.wait()
+                return await reconnect()
+
+            ann.net.reconnect = gated  # type: ignore[method-assign]
+            assert ann.net._ws is not None
+            ann.net._ws.transport.abort()  # the Wi-Fi goes
+            await until(lambda: ann.connection != "", within=2.0)
+            assert ann.screen_state().message == "connection lost: reconnecting..."
+            # Meanwhile Ann's screen plays on from the room state it has.
+            heard = len(ann.engine.hits)  # type: ignore[attr-defined]
+            await asyncio.sleep(2 * BAR)
+            assert len(ann.engine.hits) > heard  # type: ignore[attr-defined]
+            assert set(bob.net.state.players) == {1, 2}  # Bob never saw Ann go
+            way_back.set()
+            await until(lambda: ann.reconnects == 1)
+            assert (ann.connection, ann.me) == ("", 1)
+            assert ann.screen_state().message == "connected to TEST"
+            for game in (ann, bob):
+                await game.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_removed_player_does_not_come_back() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = GameClient(url, Hello("Ann", Role.PLAYER), SilentEngine())
+            bob = GameClient(url, Hello("Bob", Role.PLAYER), SilentEngine())
+            for game in (ann, bob):
+                await game.start()
+            await ann.send(Remove(bob.me))
+            await until(lambda: bob.connection != "")
+            assert bob.connection == "disconnected: removed by the host"
+            await asyncio.sleep(0.5)
+            assert bob.reconnects == 0
+            assert set(ann.net.state.players) == {1}
+            for game in (ann, bob):
+                await game.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
 def test_a_snapshot_is_a_copy_the_network_thread_cannot_change() -> None:

@@ -227,7 +227,7 @@ def test_a_malformed_frame_closes_only_its_sender() -> None:
         (
             encode(Hello("Ann", Role.PLAYER, protocol=99)),
             CloseCode.PROTOCOL_VERSION,
-            "protocol 99 is not supported; this server speaks 2",
+            "protocol 99 is not supported; this server speaks 3",
         ),
         (
             encode(Hello("Ann", Role.PLAYER, room="NOPE")),
@@ -332,6 +332,81 @@ def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
         assert not client.offer(b"layer", droppable=False)  # full: too slow to keep
         assert client.queue.qsize() == 8
         client.writer.cancel()
+
+    run(scenario)
+
+
+def drop_connection(client: NetClient) -> None:
+    """The network fails under a client: no close frame, no leave."""
+    assert client._ws is not None
+    client._ws.transport.abort()
+
+
+async def nothing_of_kind(client: NetClient, kinds: tuple[type, ...], within: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while True:
+                message = await client.receive()
+                assert not isinstance(message, kinds), message
+
+
+def test_a_player_who_drops_comes_back_to_the_same_seat_colour_and_layer() -> None:
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = await joined(url, "Ann")
+            bob = await joined(url, "Bob")
+            await bob.send(Seed(SeedSource.GRID, grid=GRID))
+            layer = await ann.next(Layer)
+            me = bob.state.me
+            drop_connection(bob)
+            await bob.closed.wait()
+            # Ann's groove goes on: she hears nothing of Bob going.
+            await nothing_of_kind(ann, (Leave, Join), within=0.5)
+            welcome = await bob.reconnect()
+            assert welcome.player == me
+            assert welcome.token == bob.token != ""
+            assert bob.state.loops.all() == (layer,)  # the snapshot still holds his layer
+            await nothing_of_kind(ann, (Leave, Join), within=0.2)
+            # And he plays on from the same seat.
+            await bob.send(Tempo(150.0))
+            assert (await ann.next(Tempo)).bpm == 150.0
+            for client in (ann, bob):
+                await client.close()
+
+    run(scenario)
+
+
+def test_a_seat_taken_back_on_a_new_connection_closes_the_old_one() -> None:
+    # The client saw its Wi-Fi fail before the server did.
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = await joined(url, "Ann")
+            again = await joined(url, "Ann", token=ann.token)
+            assert again.player_id == ann.player_id == 1
+            await ann.closed.wait()
+            assert (ann.close_code, ann.close_reason) == (
+                CloseCode.REPLACED,
+                "this seat was taken on a new connection",
+            )
+            await again.send(Ping(99_999, 0.0))
+            while (await again.next(Pong)).seq != 99_999:  # its own pings' pongs come too
+                pass  # the new connection holds the seat: it is answered
+            await again.close()
+
+    run(scenario)
+
+
+def test_a_seat_not_taken_back_within_the_grace_period_is_let_go() -> None:
+    async def scenario() -> None:
+        async with running_server(reconnect_grace=0.3) as url:
+            ann = await joined(url, "Ann")
+            bob = await joined(url, "Bob")
+            drop_connection(ann)
+            assert await bob.next(Leave, timeout=3.0) == Leave(1, host=2)
+            late = await joined(url, "Ann", token=ann.token)
+            assert late.player_id == 3  # joined anew
+            for client in (bob, late):
+                await client.close()
 
     run(scenario)
 

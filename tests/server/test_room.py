@@ -6,6 +6,8 @@ bar (4 beats) is 2.0 s: bar 1 starts at 102.0, bar 2 at 104.0, and so on.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -68,8 +70,16 @@ def dice_seed(dice: int, density: float = 0.5, owner: int = 0) -> Seed:
     return Seed(SeedSource.DICE, dice=dice, density=density, owner=owner)
 
 
+def token(n: int) -> str:
+    """The n-th token a test room hands out."""
+    return f"{n:032x}"
+
+
 def make_room(password: str = "", limits: RoomLimits | None = None) -> Room:
-    return Room(CODE, T0, password, limits=limits or RoomLimits())
+    count = itertools.count(1)
+    return Room(
+        CODE, T0, password, limits=limits or RoomLimits(), make_token=lambda: token(next(count))
+    )
 
 
 def join(room: Room, name: str, role: Role = Role.PLAYER, now: float = T0) -> PlayerInfo:
@@ -103,7 +113,7 @@ def test_first_join_sends_welcome_and_snapshot_to_the_newcomer_and_join_to_the_r
     info, out = room.join(Hello("Ann", Role.PLAYER), 100.5)
     assert info == PlayerInfo(1, "Ann", Role.PLAYER, PALETTE[0])
     assert out == [
-        Outgoing(Welcome(info, CODE, 1), to=1),
+        Outgoing(Welcome(info, CODE, 1, token=token(1)), to=1),
         Outgoing(Snapshot(CODE, 1, (info,), (), (START,), 100.5), to=1),
         Outgoing(Join(info), exclude=1),
     ]
@@ -115,7 +125,7 @@ def test_second_join_snapshot_lists_everyone_and_welcome_names_the_existing_host
     bob, out = room.join(Hello("Bob", Role.PLAYER), 101.0)
     assert bob == PlayerInfo(2, "Bob", Role.PLAYER, PALETTE[1])
     assert out == [
-        Outgoing(Welcome(bob, CODE, 1), to=2),
+        Outgoing(Welcome(bob, CODE, 1, token=token(2)), to=2),
         Outgoing(Snapshot(CODE, 1, (ann, bob), (), (START,), 101.0), to=2),
         Outgoing(Join(bob), exclude=2),
     ]
@@ -332,6 +342,121 @@ def test_a_leaver_layers_leave_the_loop_stack_and_pending_seed_is_dropped() -> N
     assert room.loops.owners == (2,)
     assert [layer.owner for layer in room.loops.all()] == [2]
     assert room.generation_due(103.0) is None  # Ann's seed went with her
+
+
+# -- drop and come back ----------------------------------------------------------
+
+
+def test_a_dropped_player_keeps_their_seat_and_layer_and_nobody_is_told() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.handle(2, grid_seed(), 100.5)
+    generate(room, 101.0)
+    assert room.drop(2, 101.5) == []
+    assert list(room.members) == [1, 2]
+    assert room.away() == (2,)
+    assert room.loops.owners == (2,)  # it plays on
+
+
+def test_a_returning_player_gets_the_same_seat_colour_and_layer_back() -> None:
+    room = make_room()
+    join(room, "Ann")
+    bob = join(room, "Bob")
+    room.handle(2, grid_seed(), 100.5)
+    generate(room, 101.0)
+    room.drop(2, 101.5)
+    back, out = room.join(Hello("Robert", Role.PLAYER, token=token(2)), 110.0)
+    assert back == bob == PlayerInfo(2, "Bob", Role.PLAYER, PALETTE[1])
+    assert out == [
+        Outgoing(Welcome(bob, CODE, 1, token=token(2)), to=2),
+        Outgoing(room.snapshot(110.0), to=2),
+    ]  # no join for the others: for them Bob never left
+    assert room.away() == ()
+    assert [layer.owner for layer in room.loops.all()] == [2]
+
+
+def test_a_seat_is_let_go_when_the_grace_period_is_over() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.drop(1, 101.0)  # the host
+    assert room.expire(130.999) == []
+    assert room.host == 1  # still, while away
+    assert room.expire(131.0) == [Outgoing(Leave(1, 2))]
+    assert room.host == 2
+    assert list(room.members) == [2]
+    ann, _ = room.join(Hello("Ann", Role.PLAYER, token=token(1)), 132.0)
+    assert ann.id == 3  # too late: the token is forgotten and Ann joins anew
+
+
+def test_the_grace_period_is_the_rooms() -> None:
+    room = make_room()
+    room.reconnect_grace = 2.0
+    join(room, "Ann")
+    room.drop(1, 101.0)
+    assert room.expire(102.5) == []
+    assert room.expire(103.0) == [Outgoing(Leave(1, 0))]
+
+
+def test_a_spectator_who_drops_leaves_at_once() -> None:
+    room = make_room()
+    join(room, "Ann")
+    sam = join(room, "Sam", Role.SPECTATOR)
+    assert room.drop(sam.id, 101.0) == [Outgoing(Leave(2, 1))]
+    assert room.drop(sam.id, 101.0) == []
+    assert room.drop(42, 101.0) == []
+
+
+def test_a_token_brings_back_only_a_player_and_only_its_own_seat() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.drop(1, 101.0)
+    # A spectator's hello with Ann's token is just a spectator.
+    sam, _ = room.join(Hello("Sam", Role.SPECTATOR, token=token(1)), 102.0)
+    assert (sam.id, sam.role) == (3, Role.SPECTATOR)
+    # An unknown token joins anew.
+    cat, _ = room.join(Hello("Cat", Role.PLAYER, token="f" * 32), 102.0)
+    assert (cat.id, cat.colour) == (4, PALETTE[2])
+    assert room.away() == (1,)
+
+
+def test_a_player_who_said_leave_cannot_come_back_with_the_token() -> None:
+    room = make_room()
+    join(room, "Ann")
+    join(room, "Bob")
+    room.leave(2, 101.0)
+    bob, _ = room.join(Hello("Bob", Role.PLAYER, token=token(2)), 102.0)
+    assert bob.id == 3
+
+
+def test_a_token_takes_the_seat_back_even_before_the_drop_is_noticed() -> None:
+    # Wi-Fi fails; the client reconnects while the server still holds its old socket.
+    room = make_room()
+    ann = join(room, "Ann")
+    back, out = room.join(Hello("Ann", Role.PLAYER, token=token(1)), 101.0)
+    assert back == ann
+    assert [o.to for o in out] == [1, 1]
+
+
+def test_an_away_player_still_holds_a_seat_in_a_full_room() -> None:
+    room = make_room(limits=RoomLimits(max_players=2))
+    join(room, "Ann")
+    join(room, "Bob")
+    room.drop(2, 101.0)
+    with pytest.raises(JoinRefused) as refused_join:
+        room.join(Hello("Cat", Role.PLAYER), 102.0)
+    assert refused_join.value.code is CloseCode.ROOM_FULL
+    assert room.join(Hello("Bob", Role.PLAYER, token=token(2)), 103.0)[0].id == 2
+
+
+def test_the_password_is_asked_of_a_returning_player_too() -> None:
+    room = make_room(password="disco")
+    room.join(Hello("Ann", Role.PLAYER, password="disco"), 100.0)
+    room.drop(1, 101.0)
+    with pytest.raises(JoinRefused):
+        room.join(Hello("Ann", Role.PLAYER, token=token(1)), 102.0)
 
 
 # -- handle: pings, poses, rules --------------------------------------------
@@ -870,7 +995,7 @@ def test_late_joiner_snapshot_holds_players_current_and_pending_layers_and_tempo
     )
     assert cat == PlayerInfo(4, "Cat", Role.PLAYER, PALETTE[2])
     assert out == [
-        Outgoing(Welcome(cat, CODE, 1), to=4),
+        Outgoing(Welcome(cat, CODE, 1, token=token(3)), to=4),  # Sam watches: no token
         Outgoing(snapshot, to=4),
         Outgoing(Join(cat), exclude=4),
     ]

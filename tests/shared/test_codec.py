@@ -139,7 +139,7 @@ def test_wire_format_is_a_flat_map_with_packed_bytes() -> None:
 
 def test_omitted_optional_fields_take_their_defaults() -> None:
     assert decode(pack({"type": "hello", "name": "a", "role": "player"})) == Hello(
-        name="a", role=Role.PLAYER, protocol=2, room="", password=""
+        name="a", role=Role.PLAYER, protocol=3, room="", password="", token=""
     )
     # A snapshot from before anyone was muted need not say so.
     assert decode(pack(snapshot())).muted == ()  # type: ignore[union-attr]
@@ -373,6 +373,9 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
     (hello(room="ABC"), "hello.room must be empty or 4 letters A-Z, got 'ABC'"),
     (hello(room="AB1D"), "hello.room must be empty or 4 letters A-Z, got 'AB1D'"),
     (hello(room="ABCDE"), "hello.room must be 0..4 characters long, got 'ABCDE'"),
+    (hello(token="0" * 31), f"hello.token must be empty or 32 hex digits, got '{'0' * 31}'"),
+    (hello(token="G" * 32), f"hello.token must be empty or 32 hex digits, got '{'G' * 32}'"),
+    (hello(token="0" * 33), f"hello.token must be 0..32 characters long, got '{'0' * 33}'"),
     (
         {"type": "welcome", "player": player(), "room": "", "host": 1},
         "welcome.room must be 4..4 characters long, got ''",
