@@ -57,6 +57,9 @@ class ServerConfig:
     tick: float = 0.02
     keepalive_interval: float = 20.0
     keepalive_timeout: float = 20.0
+    # How long a closing handshake may take before the socket is simply cut: a screen
+    # that stopped reading never answers one.
+    close_timeout: float = 5.0
 
 
 def _reason(text: str) -> str:
@@ -128,6 +131,7 @@ class PoseJamServer:
             compression=None,
             ping_interval=self.config.keepalive_interval,
             ping_timeout=self.config.keepalive_timeout,
+            close_timeout=self.config.close_timeout,
         )
         self._ticker = asyncio.create_task(self._tick_loop())
         bound: int = next(iter(self._ws.sockets)).getsockname()[1]
