@@ -60,6 +60,9 @@ class ServerConfig:
     # How long a closing handshake may take before the socket is simply cut: a screen
     # that stopped reading never answers one.
     close_timeout: float = 5.0
+    # Every room's seats (8 players, 256 spectators) and then some, for the hellos in
+    # flight: more connections than this are somebody opening sockets to no end.
+    max_connections: int = 1024
 
 
 def _reason(text: str) -> str:
@@ -117,6 +120,7 @@ class PoseJamServer:
         self.clients: dict[str, dict[int, Client]] = {}  # by room code
         self._ws: WsServer | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self.connections = 0  # open websockets, joined or not
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -150,6 +154,16 @@ class PoseJamServer:
     # -- connections -----------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        if self.connections >= self.config.max_connections:
+            await ws.close(CloseCode.TRY_AGAIN_LATER, "the server is full: try again later")
+            return
+        self.connections += 1
+        try:
+            await self._member(ws)
+        finally:
+            self.connections -= 1
+
+    async def _member(self, ws: ServerConnection) -> None:
         joined = await self._join(ws)
         if joined is None:
             return

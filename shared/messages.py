@@ -65,7 +65,8 @@ class CloseCode(enum.IntEnum):
     GOING_AWAY = 1001  # the server is shutting down
     POLICY = 1008  # too fast (rate limit) or too slow (send queue overflow)
     TOO_BIG = 1009
-    INTERNAL = 1011
+    INTERNAL = 1011  # also: stopped answering pings (the keepalive timeout)
+    TRY_AGAIN_LATER = 1013  # the server holds as many connections as it takes
     MALFORMED = 4000  # a frame the codec rejected
     PROTOCOL_VERSION = 4001
     HELLO_FIRST = 4002  # the first message was not a hello, or it came too late

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from client.net import ConnectError, NetClient
 from server.app import Client, PoseJamServer, ServerConfig
 from server.lobby import Lobby
-from shared.codec import encode
+from shared.codec import decode, encode
 from shared.messages import (
     CloseCode,
     Error,
@@ -257,6 +257,31 @@ def test_a_silent_connection_is_closed_after_the_hello_timeout() -> None:
         config = ServerConfig(hello_timeout=0.2)
         async with running_server(config=config) as url, connect(url, proxy=None) as ws:
             assert await close_code_of(ws) == (CloseCode.HELLO_FIRST, "send hello first")
+
+    run(scenario)
+
+
+def test_connections_beyond_the_limit_are_told_to_try_again_later() -> None:
+    async def scenario() -> None:
+        config = ServerConfig(max_connections=2)
+        async with running_server(config=config) as url:
+            ann = await joined(url, "Ann")
+            async with connect(url, proxy=None) as idle:  # a second, yet to say hello
+                async with connect(url, proxy=None) as third:
+                    assert await close_code_of(third) == (
+                        CloseCode.TRY_AGAIN_LATER,
+                        "the server is full: try again later",
+                    )
+                await idle.send(encode(Hello("Bob", Role.PLAYER, room="TEST")))
+                assert decode(await idle.recv()).player.id == 2  # type: ignore[union-attr]
+            await ann.close()
+            async with asyncio.timeout(5):
+                while True:  # Bob's and Ann's slots come free as their handlers end
+                    with contextlib.suppress(ConnectError):
+                        again = await joined(url, "Cat")
+                        break
+                    await asyncio.sleep(0.05)
+            await again.close()
 
     run(scenario)
 
