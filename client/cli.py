@@ -14,10 +14,12 @@ from models import cli as model_cli
 from server import main as server_main
 
 PLAY_DESCRIPTION = """\
-Start the game: the menu in a game window -- solo practice against an AI band, or join or
-watch a room found on the LAN -- your body from the camera (or the built-in demo dancer when
-there is none). On a machine with no display it plays a whole solo jam headless instead and
-writes it to --out (jam.wav, jam.mid, screen.png). To host a party: posejam host.
+Start the game: the menu in a game window -- solo practice against an AI band, host a party
+on the LAN, join or watch a room found there, and settings (name, pose source, sound output,
+latency, volume), which are remembered. Your body comes from the pose source you chose in
+Settings (before that: the camera, or the built-in demo dancer when there is none). On a
+machine with no display it plays a whole solo jam headless instead and writes it to --out
+(jam.wav, jam.mid, screen.png).
 """
 
 
@@ -105,7 +107,7 @@ def run_play(args: argparse.Namespace) -> int:
         return solo_cli.run(args)
     from client import app
 
-    return app.run(solo_cli.pick_source(args.source), args.frames, then=args.then)
+    return app.run(args.source, args.frames, then=args.then)  # "auto": the saved source
 
 
 def main(argv: list[str] | None = None) -> int:

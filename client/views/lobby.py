@@ -3,9 +3,10 @@
 Left, the rooms :class:`client.discovery.RoomBrowser` sees (read each frame through
 ``rooms``): code, host, players, a lock when the room needs a password; a click
 puts the room into the target field. Right, the form: the target (a room code or a
-ws:// address), the player's name, the pose source (one of ``sources`` or a video
-file whose path is typed), the sound device, the latency offset (with a calibrate
-button for a shell that runs the tap-along), and Join / Watch. The target is
+ws:// address), the player's name, the pose source (the camera, the demo dancer or a
+video file whose path is typed), the sound device, the latency offset (with a calibrate
+button for a shell that runs the tap-along), and Join / Watch; all but the target start
+as the player's saved :class:`client.settings.Settings` have them. The target is
 checked with :func:`client.discovery.parse_target` before anything is called: a bad
 one shows its message in red. The view never touches the network or the audio.
 """
@@ -19,6 +20,16 @@ from typing import Literal
 import arcade
 
 from client.discovery import FoundRoom, parse_target
+from client.settings import (
+    MAX_PATH_CHARS,
+    SOURCE_LABELS,
+    SOURCES,
+    Device,
+    Settings,
+    Source,
+    device_label,
+    device_options,
+)
 from client.views.drawing import (
     ACCENT,
     BACKGROUND,
@@ -39,8 +50,6 @@ from shared.codec import MAX_NAME_CHARS
 
 WIDTH, HEIGHT = 1280, 720
 MAX_TARGET_CHARS = 120
-MAX_PATH_CHARS = 240
-VIDEO = "video file"  # the source option whose value is a typed path
 TARGET_CHARS = set(":/.-_[]")  # besides ASCII letters and digits: codes, hosts, URLs
 
 Field = Literal["target", "name", "video"]
@@ -70,8 +79,8 @@ ENTER = (arcade.key.ENTER, arcade.key.RETURN, arcade.key.NUM_ENTER)
 class LobbyChoice:
     target: str  # a room code ("ABCD") or a ws:// URL, as parse_target gives it
     name: str
-    source: str  # one of the lobby's sources, or a video file's path
-    device: int | None  # position in the lobby's device list; None: the default output
+    source: str  # as open_source takes it: camera, camera:N, demo, or a video file's path
+    device: int | None  # the sound output (portaudio's index); None: the default output
     spectate: bool
     latency_ms: float  # the audio offset from calibration
 
@@ -106,29 +115,33 @@ class LobbyView(arcade.View):
         self,
         rooms: Callable[[], list[FoundRoom]],
         on_join: Callable[[LobbyChoice], None],
-        devices: list[str],
-        sources: list[str],
+        devices: Sequence[Device],
+        settings: Settings | None = None,
         on_calibrate: Callable[[], None] | None = None,
         on_back: Callable[[], None] | None = None,
-        name: str = "",
-        latency_ms: float = 0.0,
     ) -> None:
-        """``rooms`` is read every frame. ``devices``: the sound outputs' names (the
-        choice gives a position in it); ``sources``: the pose sources to offer besides
-        a typed video file. ``on_calibrate`` runs the tap-along; the shell then sets
+        """``rooms`` is read every frame. ``devices``: the sound outputs there are;
+        ``settings``: the saved ones the form starts from (its camera is the one the
+        camera option means). ``on_calibrate`` runs the tap-along; the shell then sets
         :attr:`latency_ms`. ``on_back`` is called on Esc."""
         super().__init__()
+        settings = settings or Settings()
         self.rooms = rooms
         self.on_join = on_join
         self.devices = list(devices)
-        self.sources = [*sources, VIDEO]
+        self.sources: list[Source] = list(SOURCES)
         self.on_calibrate = on_calibrate
         self.on_back = on_back
-        self.fields: dict[Field, str] = {"target": "", "name": name[:MAX_NAME_CHARS], "video": ""}
+        self.fields: dict[Field, str] = {
+            "target": "",
+            "name": settings.name,
+            "video": settings.video,
+        }
         self.focus: Field = "target"
-        self.source = 0  # index into self.sources
-        self.device: int | None = None
-        self.latency_ms = latency_ms
+        self.source = self.sources.index(settings.source)  # index into self.sources
+        self.camera = settings.camera
+        self.device = settings.device
+        self.latency_ms = settings.latency_ms
         self.error = ""
         self._shapes = ShapeBatch()
         self._texts = TextCache()
@@ -141,12 +154,12 @@ class LobbyView(arcade.View):
         name = self.fields["name"].strip()
         if not name:
             raise ValueError("type your name")
-        source = self.sources[self.source]
-        if source == VIDEO:
-            source = self.fields["video"].strip()
-            if not source:
-                raise ValueError("type the video file's path, or pick another pose source")
-        return LobbyChoice(target, name, source, self.device, spectate, self.latency_ms)
+        kind = self.sources[self.source]
+        video = self.fields["video"].strip()
+        if kind == "video" and not video:
+            raise ValueError("type the video file's path, or pick another pose source")
+        chosen = Settings(source=kind, camera=self.camera, video=video)
+        return LobbyChoice(target, name, chosen.pose_source, self.device, spectate, self.latency_ms)
 
     def submit(self, spectate: bool) -> None:
         try:
@@ -163,7 +176,7 @@ class LobbyView(arcade.View):
 
     def step_device(self, step: int) -> None:
         """Cycle the sound device through default (None) and each of the devices."""
-        options = [None, *range(len(self.devices))]
+        options = device_options(self.devices, self.device)
         self.device = options[(options.index(self.device) + step) % len(options)]
 
     # -- input -------------------------------------------------------------------
@@ -225,7 +238,7 @@ class LobbyView(arcade.View):
             self.fields[self.focus] = self.fields[self.focus][:-1]
         elif symbol == arcade.key.TAB:
             order: list[Field] = ["target", "name"]
-            if self.sources[self.source] == VIDEO:
+            if self.sources[self.source] == "video":
                 order.append("video")
             now = order.index(self.focus) if self.focus in order else -1
             self.focus = order[(now + 1) % len(order)]
@@ -317,17 +330,18 @@ class LobbyView(arcade.View):
             rect = source_button(index, len(self.sources))
             on = index == self.source
             draw_button(
-                shapes, texts, f"source-{index}", rect, source, ACCENT if on else EMPTY,
+                shapes, texts, f"source-{index}", rect, SOURCE_LABELS[source],
+                ACCENT if on else EMPTY,
                 BUTTON_TEXT if on else TEXT, 14,
             )  # fmt: skip
-        video = self.sources[self.source] == VIDEO
+        video = self.sources[self.source] == "video"
         self._field("video", VIDEO_BOX, "path of the video file to dance from", video)
 
         label("device", "SOUND OUTPUT", DEVICE_BOX)
         draw_button(shapes, texts, "device-prev", DEVICE_PREVIOUS, "<", EMPTY, TEXT, 16)
         draw_button(shapes, texts, "device-next", DEVICE_NEXT, ">", EMPTY, TEXT, 16)
         shapes.add(DEVICE_BOX.left, DEVICE_BOX.right, DEVICE_BOX.bottom, DEVICE_BOX.top, FIELD)
-        device = "default output" if self.device is None else self.devices[self.device]
+        device = device_label(self.devices, self.device)
         texts.put(
             "device", fits(device, 50), DEVICE_BOX.center_x, DEVICE_BOX.bottom + 12, 15, TEXT,
             "center",

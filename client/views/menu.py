@@ -1,7 +1,9 @@
 """The title screen: five big buttons (Solo, Host, Join, Spectate, Settings) and a status line.
 
 The menu shows while the drum model loads: the shell passes ``status``, read each
-frame ("loading the drum model…", then "ready"). A choice is a click, its letter
+frame ("loading the drum model…", then "ready"), and ``notice``, a line in red above
+it for what went wrong and what the game did about it (a settings file it could not
+use, a room that would not start). A choice is a click, its letter
 key (S, H, J, W, T), or the arrows and Enter; the view calls ``on_choice`` with the
 choice's name and does nothing else itself.
 """
@@ -18,6 +20,7 @@ from client.views.drawing import (
     DIM,
     EMPTY,
     PANEL,
+    POOR,
     TEXT,
     WHITE,
     Colour,
@@ -40,6 +43,7 @@ CHOICES: tuple[tuple[str, str, str, int, str], ...] = (
 )
 BUTTON_WIDTH, BUTTON_HEIGHT, BUTTON_STEP = 520, 60, 74
 FIRST_BUTTON_TOP = 500
+NOTICE_Y = 104  # between the last button and the status line
 ENTER = (arcade.key.ENTER, arcade.key.RETURN, arcade.key.NUM_ENTER, arcade.key.SPACE)
 
 
@@ -76,12 +80,15 @@ class MenuView(arcade.View):
         self,
         on_choice: Callable[[str], None],
         status: Callable[[], str] | None = None,
+        notice: Callable[[], str] | None = None,
     ) -> None:
         """``on_choice`` gets one of ``"solo"``, ``"host"``, ``"join"``, ``"spectate"``,
-        ``"settings"``; ``status`` (read each frame) says what the game is getting ready."""
+        ``"settings"``; ``status`` (read each frame) says what the game is getting ready,
+        ``notice`` (read each frame too) what went wrong."""
         super().__init__()
         self.on_choice = on_choice
         self.status = status
+        self.notice = notice
         self.selected = 0
         self._shapes = ShapeBatch()
         self._texts = TextCache()
@@ -142,6 +149,8 @@ class MenuView(arcade.View):
             )  # fmt: skip
         status = self.status() if self.status is not None else ""
         texts.put("status", status, WIDTH / 2, 70, 14, TEXT, "center")
+        notice = self.notice() if self.notice is not None else ""
+        texts.put("notice", notice, WIDTH / 2, NOTICE_Y, 13, POOR, "center")
         texts.put(
             "hint", "click, press a letter, or use the arrows and Enter", WIDTH / 2, 30, 11, DIM,
             "center",

@@ -10,6 +10,7 @@ import PIL.Image
 import pytest
 
 from client.discovery import FoundRoom
+from client.settings import Settings
 from client.views import lobby
 from client.views.drawing import ACCENT, EMPTY, POOR, mix
 from client.views.lobby import (
@@ -36,8 +37,7 @@ ROOMS = [
     FoundRoom("JAMS", "studio-pc", ("192.168.1.9",), 8765, True, 1, 1),
     FoundRoom("JAMS", "pi", ("10.0.0.2",), 9000, False, 1, None),
 ]
-DEVICES = ["HDA Intel PCH: ALC3246 Analog", "USB Audio"]
-SOURCES = ["camera", "demo"]
+DEVICES = [(0, "HDA Intel PCH: ALC3246 Analog"), (4, "USB Audio")]  # portaudio's indexes
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,16 @@ def window() -> Iterator[arcade.Window]:
 
 
 def make(
-    rooms: list[FoundRoom] | None = None, **kwargs: object
+    rooms: list[FoundRoom] | None = None,
+    settings: Settings | None = None,
+    name: str = "",
+    **kwargs: object,
 ) -> tuple[LobbyView, list[LobbyChoice]]:
     joined: list[LobbyChoice] = []
     found = ROOMS if rooms is None else rooms
-    view = LobbyView(lambda: found, joined.append, DEVICES, SOURCES, **kwargs)  # type: ignore[arg-type]
+    view = LobbyView(lambda: found, joined.append, DEVICES, settings, **kwargs)  # type: ignore[arg-type]
+    if settings is None:
+        view.fields["name"] = name
     return view, joined
 
 
@@ -61,7 +66,8 @@ def click(view: LobbyView, rect: arcade.types.Rect) -> None:
 
 
 def test_rooms_show_with_a_lock_and_the_picked_one_lit(window: arcade.Window) -> None:
-    view, _ = make(name="Bob", latency_ms=42, on_calibrate=lambda: None)
+    view, _ = make(name="Bob", on_calibrate=lambda: None)
+    view.latency_ms = 42
     click(view, room_row(0))
     view.focus = "name"
     view.error = "'ABCDE' is not a room code (4 letters, like ABCD) or a ws:// URL"
@@ -120,8 +126,8 @@ def test_typing_a_code_a_name_and_joining(window: arcade.Window) -> None:
     click(view, WATCH_BUTTON)
     view.on_key_press(arcade.key.ENTER, 0)
     assert joined == [
-        LobbyChoice("ABCD", "Zoë!", "demo", 1, True, -12.5),
-        LobbyChoice("ABCD", "Zoë!", "demo", 1, False, -12.5),
+        LobbyChoice("ABCD", "Zoë!", "demo", 4, True, -12.5),
+        LobbyChoice("ABCD", "Zoë!", "demo", 4, False, -12.5),
     ]
     click(view, DEVICE_NEXT)
     assert view.device is None  # round to the default output
@@ -203,3 +209,34 @@ def test_fields_are_bounded(window: arcade.Window) -> None:
     click(view, TARGET_BOX)
     view.on_text("a" * 200)
     assert len(view.fields["target"]) == lobby.MAX_TARGET_CHARS
+
+
+def test_the_form_starts_from_the_saved_settings(window: arcade.Window) -> None:
+    saved = Settings(
+        name="Ann", source="video", camera=2, video="clip.mp4", device=4, latency_ms=31.0
+    )
+    view, joined = make(settings=saved)
+    assert (view.fields["name"], view.fields["video"], view.source) == ("Ann", "clip.mp4", 2)
+    view.on_text("ABCD")
+    view.on_key_press(arcade.key.ENTER, 0)
+    click(view, source_button(0, 3))  # the camera: the saved one, camera 2
+    click(view, JOIN_BUTTON)
+    assert joined == [
+        LobbyChoice("ABCD", "Ann", "clip.mp4", 4, False, 31.0),
+        LobbyChoice("ABCD", "Ann", "camera:2", 4, False, 31.0),
+    ]
+    image = screenshot(view)
+    assert near(pixel(image, source_button(0, 3).left + 3, source_button(0, 3).bottom + 3), ACCENT)
+    assert near(pixel(image, source_button(2, 3).left + 3, source_button(2, 3).bottom + 3), EMPTY)
+
+
+def test_a_saved_device_that_is_gone_is_still_offered(window: arcade.Window) -> None:
+    view, _ = make(settings=Settings(device=9))
+    assert view.device == 9
+    click(view, DEVICE_NEXT)
+    assert view.device is None  # after 9, round to the default
+    click(view, DEVICE_NEXT)
+    click(view, DEVICE_NEXT)
+    assert view.device == 4
+    click(view, DEVICE_NEXT)
+    assert view.device is None  # once another is picked, the missing one is no more offered

@@ -10,7 +10,7 @@ import PIL.Image
 import pytest
 
 from client.views import menu
-from client.views.drawing import ACCENT, PANEL
+from client.views.drawing import ACCENT, PANEL, POOR
 from client.views.menu import CHOICES, MenuView, button_rect
 from tests.client.views.jam import count, near, pixel, region, screenshot
 
@@ -85,3 +85,17 @@ def test_arrows_move_the_selection_and_enter_chooses(window: arcade.Window) -> N
     assert chosen == ["join", "settings"]
     view.on_mouse_motion(button_rect(1).center_x, button_rect(1).center_y, 0, 0)
     assert view.selected == 1
+
+
+def test_a_notice_shows_in_red_between_the_buttons_and_the_status(window: arcade.Window) -> None:
+    notice = "settings.json is not valid JSON (line 3, column 5): using the defaults"
+    view = MenuView(lambda choice: None, lambda: "ready", notice=lambda: notice)
+    image = screenshot(view)
+    line = arcade.LBWH(200, menu.NOTICE_Y - 4, 880, 22)
+    assert count(region(image, line), POOR, 40) > 200
+    assert line.top < button_rect(4).bottom  # under the last button
+    status = arcade.LBWH(340, 60, 600, 34)
+    assert count(region(image, status), (238, 238, 246), 40) > 20
+    assert count(region(image, status), POOR, 40) == 0
+    quiet = MenuView(lambda choice: None, lambda: "ready")
+    assert count(region(screenshot(quiet), line), POOR, 40) == 0
