@@ -10,8 +10,11 @@ line) and plays in it; join and spectate go through the lobby, which lists the r
 announced on the LAN as they appear; Settings opens the settings screen, and leaving
 it saves them. The name, the pose source, the sound output, the latency offset and
 the master volume every room is joined with are the saved ones; the lobby starts
-from them, and what is joined with there, and every tap-along result, is saved too.
-A settings file that cannot be used is said on the menu, in red. Closing the window
+from them, and what is joined with there, and every tap-along result, is saved too,
+but not a room's password: that is kept by room for this run only. A join that does
+not happen (a wrong password, a full room, a room gone, a server not answering) goes
+back to the same lobby, everything typed still there, with the reason in red. A
+settings file that cannot be used is said on the menu, in red. Closing the window
 stops whatever runs, a hosted room with it.
 
 Every view draws a 1280x720 screen; a window of another size (full screen, or
@@ -30,14 +33,15 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from client.audio_engine import CUTOFF_MAX_HZ, open_engine
 from client.audio_types import AudioEngine, Hit
 from client.calibration import Calibration
 from client.challenge import Result
-from client.discovery import FoundRoom, RoomBrowser, parse_target, resolve
+from client.discovery import DiscoveryError, FoundRoom, RoomBrowser, parse_target, resolve
 from client.game import Background, GameClient, snapshot
+from client.net import ConnectError
 from client.settings import (
     LATENCY_RANGE_MS,
     Device,
@@ -57,11 +61,15 @@ from server.journal import Journal
 from shared.messages import Hello, Mute, Remove, Role, Seed, Tempo
 from shared.tempo import DEFAULT_BPM
 
+if TYPE_CHECKING:  # the views import arcade: only when a window shows them
+    from client.views.lobby import LobbyView
+
 logger = logging.getLogger(__name__)
 
 CHALLENGES = (3, 4)  # a solo jam's challenges: how many, of how many bars each
 SIZE = (1280, 720)  # the screen every view draws
 BARS: tuple[int, int, int, int] = (0, 0, 0, 255)  # around a scaled screen
+JOIN_TIMEOUT = 30.0  # finding a room, connecting, being let in, opening the pose source
 
 Box = tuple[float, float, float]  # a scaled screen's left and bottom edges, and its scale
 
@@ -139,6 +147,20 @@ def sound_outputs() -> list[Device]:
     except Exception as exc:  # whatever pyo raises, the default output is still there
         logger.warning("cannot list the sound outputs: %s", exc)
         return []
+
+
+def join_failure(target: str, exc: BaseException) -> tuple[int | None, str]:
+    """Why joining ``target`` failed, as :func:`client.views.lobby.refusal` takes it:
+    the server's close code and reason, or None and a line that says it all."""
+    from client.views.lobby import room_label
+
+    if isinstance(exc, ConnectError):
+        return exc.code, exc.reason
+    if isinstance(exc, DiscoveryError):
+        return None, str(exc)
+    if isinstance(exc, TimeoutError):
+        return None, f"no answer from {room_label(target)} in {JOIN_TIMEOUT:g} s"
+    return None, f"could not join {room_label(target)}: {str(exc) or type(exc).__name__}"
 
 
 # -- hosting a room from the menu --------------------------------------------------------
@@ -310,6 +332,8 @@ class GameApp:
         self.hosting: HostSession | None = None
         self.results: list[Result] = []
         self.browser: RoomBrowser | None = None
+        self.lobby: LobbyView | None = None  # the last one shown: a failed join goes back
+        self.passwords: dict[str, str] = {}  # join passwords by room, for this run only
         self._wrapped: weakref.WeakSet[Any] = weakref.WeakSet()
         self._cameras: dict[tuple[int, int], Any] = {}
         threading.Thread(target=self._load_model, name="model-load", daemon=True).start()
@@ -442,7 +466,7 @@ class GameApp:
         )
         self.show(view)
 
-    def show_lobby(self, spectate: bool) -> None:
+    def show_lobby(self, spectate: bool) -> LobbyView:
         from client.views.lobby import LobbyChoice, LobbyView
 
         if self.browser is None:
@@ -459,8 +483,14 @@ class GameApp:
             chosen = replace(
                 self.settings, name=choice.name, device=choice.device, latency_ms=choice.latency_ms
             )
-            self.save_settings(with_pose_source(chosen, choice.source))
-            self.join(choice.target, choice.name, choice.source, choice.spectate or spectate)
+            self.save_settings(with_pose_source(chosen, choice.source))  # not the password
+            self.join(
+                choice.target,
+                choice.name,
+                choice.source,
+                choice.spectate or spectate,
+                choice.password,
+            )
 
         lobby: LobbyView
 
@@ -476,8 +506,11 @@ class GameApp:
             self.settings,
             on_calibrate=lambda: self.calibrate(measured),
             on_back=self.show_menu,
+            passwords=self.passwords,
         )
+        self.lobby = lobby
         self.show(lobby)
+        return lobby
 
     def calibrate(self, then: Callable[[float | None], None]) -> None:
         """The tap-along screen; its offset is saved, and ``then`` gets it (None: none
@@ -585,7 +618,9 @@ class GameApp:
         if session is not None:
             self.background.run(session.stop(), timeout=15.0)
 
-    def join(self, target: str, name: str, source: str, spectate: bool) -> None:
+    def join(self, target: str, name: str, source: str, spectate: bool, password: str = "") -> None:
+        """Join ``target`` (a code or a ws:// URL) and show its play or spectate screen;
+        if that does not happen, the lobby says why (:meth:`LobbyView.refused`)."""
         role = Role.SPECTATOR if spectate else Role.PLAYER
 
         async def connect() -> GameClient:
@@ -598,17 +633,26 @@ class GameApp:
                     else resolve(value)
                 )
                 url, code = found.url, found.code
-            game = GameClient(
-                url, Hello(name, role, room=code), self._engine(), None if spectate else source
-            )
-            await game.start()
+            hello = Hello(name, role, room=code, password=password)
+            game = GameClient(url, hello, self._engine(), None if spectate else source)
+            try:
+                await game.start()
+            except BaseException:  # refused, or in but without a body: leave, free the sound
+                with contextlib.suppress(Exception):
+                    await game.stop()
+                raise
             return game
 
         try:
-            game = self.background.run(connect(), timeout=30.0)
+            game = self.background.run(
+                asyncio.wait_for(connect(), JOIN_TIMEOUT), timeout=JOIN_TIMEOUT + 15.0
+            )
         except Exception as exc:
-            self.status = f"could not join {target}: {exc}"
-            self.show_menu()
+            code, reason = join_failure(target, exc)
+            logger.warning("could not join %s: %s", target, exc)
+            lobby = self.lobby or self.show_lobby(spectate)
+            lobby.refused(target, code, reason, password)
+            self.show(lobby)
             return
         self.game = game
         if spectate:

@@ -3,16 +3,28 @@
 Left, the rooms :class:`client.discovery.RoomBrowser` sees (read each frame through
 ``rooms``): code, host, players, a lock when the room needs a password; a click
 puts the room into the target field. Right, the form: the target (a room code or a
-ws:// address), the player's name, the pose source (the camera, the demo dancer or a
-video file whose path is typed), the sound device, the latency offset (with a calibrate
-button for a shell that runs the tap-along), and Join / Watch; all but the target start
-as the player's saved :class:`client.settings.Settings` have them. The target is
-checked with :func:`client.discovery.parse_target` before anything is called: a bad
-one shows its message in red. The view never touches the network or the audio.
+ws:// address) and the room's password beside it, the player's name, the pose source
+(the camera, the demo dancer or a video file whose path is typed), the sound device,
+the latency offset (with a calibrate button for a shell that runs the tap-along), and
+Join / Watch; the name, source, device and latency start as the player's saved
+:class:`client.settings.Settings` have them. The target is checked with
+:func:`client.discovery.parse_target` before anything is called: a bad one shows its
+message in red.
+
+The password field asks for a password when the picked room is announced with one
+(a lock by its label), is dimmed and sends nothing when the room is announced without
+one, and is open for a room the list does not know (a typed code or address: it may
+or may not have one). A join password belongs to its room: the view remembers it by
+room in ``passwords`` (a dict the shell keeps for the run, never saved), so picking
+another room does not send it there and picking the room again brings it back. When
+the room refuses (:meth:`LobbyView.refused`), the reason is the red line and a wrong
+password puts the caret back in its field, with what was typed still there. The view
+never touches the network or the audio.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -46,20 +58,25 @@ from client.views.drawing import (
     mix,
 )
 from client.views.menu import BUTTON_TEXT, draw_button
-from shared.codec import MAX_NAME_CHARS
+from shared.codec import MAX_NAME_CHARS, MAX_PASSWORD_CHARS
+from shared.messages import CloseCode
 
 WIDTH, HEIGHT = 1280, 720
 MAX_TARGET_CHARS = 120
 TARGET_CHARS = set(":/.-_[]")  # besides ASCII letters and digits: codes, hosts, URLs
 
-Field = Literal["target", "name", "video"]
+Field = Literal["target", "password", "name", "video"]
+# Whether the target's room needs a password: announced with one, announced without
+# one, or not known (typed, not on the list, or two announced rooms that disagree).
+Need = Literal["needed", "open", "unknown"]
 
 ROOMS_BOX = arcade.LBWH(20, 20, 560, 610)
 FORM_BOX = arcade.LBWH(600, 20, 660, 610)
 ROOM_ROW = 58
 MAX_ROOMS = 9  # rows the rooms list has room for; more are counted under it
 FORM_LEFT, FORM_WIDTH = 620, 620
-TARGET_BOX = arcade.LBWH(FORM_LEFT, 548, FORM_WIDTH, 40)
+TARGET_BOX = arcade.LBWH(FORM_LEFT, 548, 380, 40)
+PASSWORD_BOX = arcade.LBWH(FORM_LEFT + 400, 548, FORM_WIDTH - 400, 40)
 NAME_BOX = arcade.LBWH(FORM_LEFT, 466, FORM_WIDTH, 40)
 SOURCE_TOP = 424  # the source buttons' top; the video path field under them
 VIDEO_BOX = arcade.LBWH(FORM_LEFT, 330, FORM_WIDTH, 40)
@@ -73,6 +90,13 @@ WATCH_BUTTON = arcade.LBWH(FORM_LEFT + 320, 40, 300, 60)
 FIELD: Colour = (20, 20, 32)
 FOCUS: Colour = ACCENT
 ENTER = (arcade.key.ENTER, arcade.key.RETURN, arcade.key.NUM_ENTER)
+ERROR_CHARS = 66  # a line of the red error; two lines at most
+CHAR_WIDTH = 10.6  # about how wide a field's 16-point character is, to fit its value
+PASSWORD_PLACEHOLDERS: dict[Need, str] = {
+    "needed": "type it here",
+    "open": "not needed",
+    "unknown": "if it has one",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +107,15 @@ class LobbyChoice:
     device: int | None  # the sound output (portaudio's index); None: the default output
     spectate: bool
     latency_ms: float  # the audio offset from calibration
+    password: str = ""  # the room's, as typed; "" for a room announced without one
+
+
+class FormError(ValueError):
+    """What to fix in the form, and the field to fix it in."""
+
+    def __init__(self, message: str, field: Field) -> None:
+        super().__init__(message)
+        self.field: Field = field
 
 
 def room_row(index: int) -> arcade.types.Rect:
@@ -110,6 +143,70 @@ def fits(text: str, chars: int) -> str:
     return text if len(text) <= chars else "…" + text[-(chars - 1) :]
 
 
+def room_key(target: str) -> str:
+    """The room a target names, as join passwords are remembered by: a code in capitals
+    (as typed in any case) or the address as typed; "" for no target."""
+    try:
+        return parse_target(target)[1]
+    except ValueError:
+        return target.strip()
+
+
+def password_need(target: str, rooms: Sequence[FoundRoom]) -> Need:
+    """Whether the room ``target`` names needs a password, as the rooms announce it."""
+    key = room_key(target)
+    if not key:
+        return "unknown"
+    named = [room for room in rooms if key in (room.code, *room.urls)]
+    if named and all(room.needs_password for room in named):
+        return "needed"
+    if named and not any(room.needs_password for room in named):
+        return "open"
+    return "unknown"
+
+
+def room_label(target: str) -> str:
+    """How the red line names the room of a target: ``room ABCD`` or ``the room at ws://...``."""
+    key = room_key(target)
+    return f"the room at {key}" if "://" in key else f"room {key}"
+
+
+def refusal(target: str, code: int | None, reason: str, password: str) -> str:
+    """The red line for a join of ``target`` that did not happen: the server closed with
+    ``code`` and ``reason`` (``code`` None: it did not answer, or was not found, or
+    something on this side failed, and ``reason`` says so as it is); ``password``: the
+    one that was sent."""
+    room = room_label(target)
+    if code == CloseCode.WRONG_PASSWORD:
+        return f"wrong password for {room}" if password else f"{room} needs a password"
+    if code == CloseCode.ROOM_FULL:
+        count = re.search(r"\(\d+ \w+\)$", reason)  # "room is full (8 players)"
+        return f"{room} is full" + (f" {count[0]}" if count else "")
+    if code == CloseCode.NO_SUCH_ROOM:
+        return f"{room} is not open any more"
+    if code == CloseCode.PROTOCOL_VERSION:
+        return f"{room} speaks another version of PoseJam ({reason}): update the older one"
+    if code is not None:
+        return f"{room} refused to let you in: {reason or f'close code {code}'}"
+    return reason
+
+
+def wrap(text: str, chars: int, lines: int) -> list[str]:
+    """``text`` in at most ``lines`` lines of at most ``chars`` characters, broken at
+    spaces where it can be, the last one cut with an ellipsis if it must be."""
+    out: list[str] = []
+    rest = text
+    while rest and len(out) < lines:
+        cut = len(rest) if len(rest) <= chars else rest.rfind(" ", 0, chars + 1)
+        cut = cut if cut > 0 else chars
+        out.append(rest[:cut])
+        rest = rest[cut:].lstrip(" ")
+    if rest:
+        last = out[-1]
+        out[-1] = last[: chars - 1].rstrip() + "…" if len(last) >= chars else last + "…"
+    return out
+
+
 class LobbyView(arcade.View):
     def __init__(
         self,
@@ -119,11 +216,13 @@ class LobbyView(arcade.View):
         settings: Settings | None = None,
         on_calibrate: Callable[[], None] | None = None,
         on_back: Callable[[], None] | None = None,
+        passwords: dict[str, str] | None = None,
     ) -> None:
         """``rooms`` is read every frame. ``devices``: the sound outputs there are;
         ``settings``: the saved ones the form starts from (its camera is the one the
         camera option means). ``on_calibrate`` runs the tap-along; the shell then sets
-        :attr:`latency_ms`. ``on_back`` is called on Esc."""
+        :attr:`latency_ms`. ``on_back`` is called on Esc. ``passwords``: the join
+        passwords typed so far, by :func:`room_key`; the view adds to it."""
         super().__init__()
         settings = settings or Settings()
         self.rooms = rooms
@@ -132,8 +231,11 @@ class LobbyView(arcade.View):
         self.sources: list[Source] = list(SOURCES)
         self.on_calibrate = on_calibrate
         self.on_back = on_back
+        self.passwords = {} if passwords is None else passwords
+        self.locked: set[str] = set()  # rooms that asked for a password the list did not say
         self.fields: dict[Field, str] = {
             "target": "",
+            "password": "",
             "name": settings.name,
             "video": settings.video,
         }
@@ -148,31 +250,79 @@ class LobbyView(arcade.View):
 
     # -- what the player asks for ---------------------------------------------------
 
+    def need(self) -> Need:
+        """Whether the room in the target field needs a password."""
+        if room_key(self.fields["target"]) in self.locked:
+            return "needed"
+        return password_need(self.fields["target"], self.rooms())
+
     def choice(self, spectate: bool) -> LobbyChoice:
-        """The form as a choice; ``ValueError`` saying what to fix if it is not one."""
-        _, target = parse_target(self.fields["target"])
+        """The form as a choice; :class:`FormError` saying what to fix if it is not one."""
+        try:
+            _, target = parse_target(self.fields["target"])
+        except ValueError as exc:
+            raise FormError(str(exc), "target") from None
+        need = self.need()
+        password = "" if need == "open" else self.fields["password"]
+        if need == "needed" and not password:
+            raise FormError(f"{room_label(target)} needs a password: type it", "password")
         name = self.fields["name"].strip()
         if not name:
-            raise ValueError("type your name")
+            raise FormError("type your name", "name")
         kind = self.sources[self.source]
         video = self.fields["video"].strip()
         if kind == "video" and not video:
-            raise ValueError("type the video file's path, or pick another pose source")
+            raise FormError("type the video file's path, or pick another pose source", "video")
         chosen = Settings(source=kind, camera=self.camera, video=video)
-        return LobbyChoice(target, name, chosen.pose_source, self.device, spectate, self.latency_ms)
+        return LobbyChoice(
+            target, name, chosen.pose_source, self.device, spectate, self.latency_ms, password
+        )
 
     def submit(self, spectate: bool) -> None:
         try:
             choice = self.choice(spectate)
-        except ValueError as exc:
+        except FormError as exc:
             self.error = str(exc)
+            self.focus = exc.field
             return
         self.error = ""
+        self._keep_password()
         self.on_join(choice)
 
+    def refused(self, target: str, code: int | None, reason: str, password: str) -> None:
+        """The join of ``target`` with ``password`` did not happen (see :func:`refusal`):
+        say why; a wrong or missing password puts the caret in its field, which stays
+        as typed (and open, even if the room was announced without one)."""
+        self.error = refusal(target, code, reason, password)
+        if code == CloseCode.WRONG_PASSWORD:
+            key = room_key(target)
+            self.locked.add(key)
+            if self.passwords.get(key) == password:
+                del self.passwords[key]  # not one to offer again
+            self.focus = "password"
+
+    def _keep_password(self) -> None:
+        """Remember the typed password for the room in the target field."""
+        key = room_key(self.fields["target"])
+        if key and self.fields["password"]:
+            self.passwords[key] = self.fields["password"]
+        elif key:
+            self.passwords.pop(key, None)
+
     def pick_room(self, room: FoundRoom) -> None:
+        """The room's target in the field, with the password typed for it before; a
+        password typed before any room was named stays for this one."""
+        before = self.fields["target"].strip()
+        self._keep_password()
         self.fields["target"] = room_target(room, self.rooms())
+        remembered = self.passwords.get(room_key(self.fields["target"]))
+        if remembered is not None or before:
+            self.fields["password"] = remembered or ""
         self.error = ""
+        if self.need() == "needed":
+            self.focus = "password"
+        elif self.focus == "password" and self.need() == "open":
+            self.focus = "target"
 
     def step_device(self, step: int) -> None:
         """Cycle the sound device through default (None) and each of the devices."""
@@ -192,11 +342,14 @@ class LobbyView(arcade.View):
                 return
         boxes: tuple[tuple[Field, arcade.types.Rect], ...] = (
             ("target", TARGET_BOX),
+            ("password", PASSWORD_BOX),
             ("name", NAME_BOX),
             ("video", VIDEO_BOX),
         )
         for field, box in boxes:
             if box.point_in_rect(point):
+                if field == "password" and self.need() == "open":
+                    return  # dimmed: this room takes no password
                 self.focus = field
                 if field == "video":
                     self.source = len(self.sources) - 1
@@ -218,6 +371,8 @@ class LobbyView(arcade.View):
 
     def on_text(self, text: str) -> None:
         field = self.focus
+        if field == "password" and self.need() == "open":
+            return  # the room's announcement changed under the caret: nothing to type
         value = self.fields[field]
         for char in text:
             if not char.isprintable():
@@ -227,6 +382,8 @@ class LobbyView(arcade.View):
                 ok = ok and len(value) < MAX_TARGET_CHARS
             elif field == "name":
                 ok = len(value) < MAX_NAME_CHARS
+            elif field == "password":
+                ok = len(value) < MAX_PASSWORD_CHARS
             else:
                 ok = len(value) < MAX_PATH_CHARS
             if ok:
@@ -238,6 +395,8 @@ class LobbyView(arcade.View):
             self.fields[self.focus] = self.fields[self.focus][:-1]
         elif symbol == arcade.key.TAB:
             order: list[Field] = ["target", "name"]
+            if self.need() != "open":
+                order.insert(1, "password")
             if self.sources[self.source] == "video":
                 order.append("video")
             now = order.index(self.focus) if self.focus in order else -1
@@ -304,7 +463,7 @@ class LobbyView(arcade.View):
         fill = FIELD if live else mix(FIELD, PANEL, 0.6)
         shapes.add(box.left, box.right, box.bottom, box.top, fill)
         value = self.fields[field]
-        shown = fits(value, 56) if value else placeholder
+        shown = fits(value, int((box.width - 24) / CHAR_WIDTH)) if value else placeholder
         colour = TEXT if value and live else DIM
         text = texts.put(f"field-{field}", shown, box.left + 12, box.bottom + 12, 16, colour)
         if focused:  # the caret
@@ -315,12 +474,23 @@ class LobbyView(arcade.View):
         shapes, texts, box = self._shapes, self._texts, FORM_BOX
         shapes.add(box.left, box.right, box.bottom, box.top, PANEL)
 
-        def label(key: str, text: str, over: arcade.types.Rect, hint: str = "") -> None:
-            texts.put(f"label-{key}", text, FORM_LEFT, over.top + 10, 12, DIM, bold=True)
-            texts.put(f"hint-{key}", hint, FORM_LEFT + FORM_WIDTH, over.top + 10, 11, DIM, "right")
+        def label(
+            key: str, text: str, over: arcade.types.Rect, hint: str = "", alone: bool = True
+        ) -> arcade.Text:
+            """``text`` and ``hint`` over the form's edges, or (``alone`` False: a row
+            shared with another field) over ``over``'s."""
+            left, right = (FORM_LEFT, FORM_LEFT + FORM_WIDTH) if alone else (over.left, over.right)
+            shown = texts.put(f"label-{key}", text, left, over.top + 10, 12, DIM, bold=True)
+            texts.put(f"hint-{key}", hint, right, over.top + 10, 11, DIM, "right")
+            return shown
 
-        label("target", "ROOM CODE OR ADDRESS", TARGET_BOX, "like ABCD or ws://192.168.1.5:8765")
+        label("target", "ROOM", TARGET_BOX, "a code like ABCD, or ws://HOST:PORT", alone=False)
         self._field("target", TARGET_BOX, "type a code, or click a room", True)
+        need = self.need()
+        title = label("password", "PASSWORD", PASSWORD_BOX, alone=False)
+        if need == "needed":  # the list's lock, by the label: this room asks for one
+            lock(shapes, PASSWORD_BOX.left + title.content_width + 10, PASSWORD_BOX.top + 8, ACCENT)
+        self._field("password", PASSWORD_BOX, PASSWORD_PLACEHOLDERS[need], need != "open")
         label("name", "YOUR NAME", NAME_BOX, f"up to {MAX_NAME_CHARS} characters")
         self._field("name", NAME_BOX, "type your name", True)
 
@@ -359,7 +529,11 @@ class LobbyView(arcade.View):
             mix(EMPTY, ACCENT, 0.35) if can else EMPTY, TEXT if can else DIM, 14,
         )  # fmt: skip
 
-        texts.put("error", self.error, FORM_LEFT, 122, 13, POOR)
+        lines = wrap(self.error, ERROR_CHARS, 2)
+        for index in range(2):
+            line = lines[index] if index < len(lines) else ""
+            y = (140 - 22 * index) if len(lines) == 2 else 122
+            texts.put(f"error-{index}", line, FORM_LEFT, y, 13, POOR)
         draw_button(shapes, texts, "join", JOIN_BUTTON, "JOIN  [Enter]", ACCENT, BUTTON_TEXT, 18)
         draw_button(
             shapes, texts, "watch", WATCH_BUTTON, "WATCH", mix(EMPTY, WHITE, 0.12), TEXT, 18

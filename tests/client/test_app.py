@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from client.app import (
     HostSession,
     MasterVolume,
     host_status,
+    join_failure,
     letterbox,
     to_screen,
     to_window,
@@ -29,20 +32,25 @@ from client.app import (
 from client.audio_engine import CUTOFF_MAX_HZ
 from client.audio_types import Hit
 from client.calibration import Calibration
-from client.discovery import resolve
+from client.discovery import DiscoveryError, RoomNotFound, resolve
+from client.game import Background
 from client.net import ConnectError, NetClient
 from client.settings import Loaded, Settings, load, save
+from client.views import lobby as lobby_view
 from client.views import menu
 from client.views import settings as settings_view
 from client.views.calibrate import CalibrateView
-from client.views.drawing import ACCENT, BACKGROUND
-from client.views.lobby import LobbyView
+from client.views.drawing import ACCENT, BACKGROUND, POOR
+from client.views.lobby import LobbyView, room_row
 from client.views.menu import MenuView
 from client.views.play import PlayView
 from client.views.settings import SettingsView
+from server.app import PoseJamServer
 from server.discovery import RoomAdvertiser
+from server.lobby import Lobby
+from server.room import RoomLimits
 from shared.messages import Hello, Role
-from tests.client.views.jam import near, pixel
+from tests.client.views.jam import count, near, pixel, region
 from tests.loopback import server_process
 
 LOOPBACK = ["127.0.0.1"]
@@ -98,6 +106,122 @@ def test_the_lobby_finds_a_room_on_loopback_and_joins_it() -> None:
         finally:
             app.background.run(advertiser.stop())
             app.close()
+
+
+def free_port() -> int:
+    """A port on loopback that nothing listens on (it was just free)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_a_room_with_a_password_is_joined_from_the_lobby(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save(path, Settings(name="Ann", source="demo"))
+    # The room's machine: a real server on a loop of its own, announced on loopback.
+    machine = Background()
+    rooms = Lobby()
+    rooms.create(time.monotonic(), "SAFE", "jam", 240.0, RoomLimits(max_players=2))
+    server = PoseJamServer(rooms)
+    port = machine.run(server.start("127.0.0.1", 0), timeout=10.0)
+    url = f"ws://127.0.0.1:{port}"
+    advertiser = RoomAdvertiser("SAFE", port, "127.0.0.1", needs_password=True, interfaces=LOOPBACK)
+    bob = NetClient(url, Hello("Bob", Role.PLAYER, room="SAFE", password="jam"))
+    cat = NetClient(url, Hello("Cat", Role.PLAYER, room="SAFE", password="jam"))
+    window = arcade.Window(1280, 720, "test", visible=False)
+    app = GameApp(window, settings_file=path, interfaces=LOOPBACK, devices=lambda: DEVICES)
+    try:
+        assert machine.run(advertiser.start(), timeout=10.0)
+        app.choose("join")
+        lobby = window.current_view
+        assert isinstance(lobby, LobbyView) and app.browser is not None
+        app.background.run(
+            app.browser.wait_for(lambda found: any(r.code == "SAFE" for r in found), 5.0)
+        )
+        # An address nothing answers at: said in the lobby.
+        nowhere = f"ws://127.0.0.1:{free_port()}"
+        lobby.on_text(nowhere)
+        lobby.on_key_press(arcade.key.ENTER, 0)
+        assert window.current_view is lobby
+        assert lobby.error.startswith(f"cannot reach {nowhere}: "), lobby.error
+        # The locked room, picked from the list, with a wrong password.
+        [index] = [i for i, room in enumerate(lobby.rooms()) if room.code == "SAFE"]
+        click(lobby, room_row(index))
+        assert (lobby.fields["target"], lobby.need(), lobby.focus) == ("SAFE", "needed", "password")
+        lobby.on_text("jab")
+        lobby.on_key_press(arcade.key.ENTER, 0)
+        assert window.current_view is lobby
+        assert lobby.error == "wrong password for room SAFE"
+        assert lobby.focus == "password"
+        assert (lobby.fields["target"], lobby.fields["password"], lobby.fields["name"]) == (
+            "SAFE",
+            "jab",
+            "Ann",
+        )
+        image = screenshot(window)
+        PIL.Image.fromarray(image.astype("uint8")).save("/tmp/posejam_app_wrong_password.png")
+        line = arcade.LBWH(lobby_view.FORM_LEFT, 116, lobby_view.FORM_WIDTH, 24)
+        assert count(region(image, line), POOR, 30) > 100
+        # The right one, while the room is full: said so.
+        machine.run(bob.connect(), timeout=10.0)
+        machine.run(cat.connect(), timeout=10.0)
+        lobby.on_key_press(arcade.key.BACKSPACE, 0)
+        lobby.on_text("m")
+        lobby.on_key_press(arcade.key.ENTER, 0)
+        assert window.current_view is lobby
+        assert lobby.error == "room SAFE is full (2 players)"
+        # A seat comes free: in, on the play screen.
+        machine.run(bob.close(), timeout=10.0)
+
+        async def players() -> int:
+            return rooms.rooms["SAFE"].count(Role.PLAYER)
+
+        for _ in range(100):  # until the server has let Bob's seat go
+            if machine.run(players(), timeout=1.0) == 1:
+                break
+            threading.Event().wait(0.05)
+        lobby.on_key_press(arcade.key.ENTER, 0)
+        assert isinstance(window.current_view, PlayView), lobby.error
+        assert app.game is not None and app.game.net.state.room == "SAFE"
+        assert sorted(p.name for p in app.game.net.state.players.values()) == ["Ann", "Cat"]
+        # The password is kept for this run only, never in the settings file.
+        assert app.passwords == {"SAFE": "jam"}
+        assert load(path).settings == Settings(name="Ann", source="demo")
+        assert "jam" not in path.read_text()
+    finally:
+        app.close()
+        window.close()
+        machine.run(cat.close(), timeout=10.0)
+        machine.run(advertiser.stop(), timeout=10.0)
+        machine.run(server.stop(), timeout=10.0)
+        machine.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "why"),
+    [
+        (ConnectError(4003, "wrong room password"), (4003, "wrong room password")),
+        (
+            ConnectError(None, "cannot reach ws://h:1: refused"),
+            (None, "cannot reach ws://h:1: refused"),
+        ),
+        (RoomNotFound("SAFE", []), (None, "no room SAFE on this network (found: none)")),
+        (DiscoveryError("room SAFE is on 2 hosts"), (None, "room SAFE is on 2 hosts")),
+        (TimeoutError(), (None, "no answer from room SAFE in 30 s")),
+        (
+            OSError("no video file at x.mp4"),
+            (None, "could not join room SAFE: no video file at x.mp4"),
+        ),
+        (RuntimeError(), (None, "could not join room SAFE: RuntimeError")),
+    ],
+)
+def test_why_a_join_failed(error: Exception, why: tuple[int | None, str]) -> None:
+    assert join_failure("SAFE", error) == why
+    assert join_failure("ws://h:1", TimeoutError()) == (
+        None,
+        "no answer from the room at ws://h:1 in 30 s",
+    )
 
 
 def test_a_solo_jam_ends_on_the_results_of_its_challenges() -> None:
