@@ -95,6 +95,7 @@ class GameClient:
         self._versions: dict[int, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.connection = ""  # "" while connected; else what the status line says
+        self._pruned_bar = -1
         self.reconnects = 0
         self.grace = RECONNECT_GRACE
 
@@ -203,6 +204,10 @@ class GameClient:
         while True:
             if state.tempo is not None and sync.ready:
                 local = self.net.clock()
+                bar = int(state.tempo.bar_at(sync.server_time(local)))
+                if bar != self._pruned_bar:  # layers that no longer play: a long jam's pile
+                    self._pruned_bar = bar
+                    state.loops.prune(bar - 1)  # the bar just ended may still be sounding
                 advance: Any = getattr(self.engine, "advance_to", None)
                 if advance is not None:  # an offline engine runs on this clock too
                     advance(max(local, self.engine.now()))

@@ -173,6 +173,7 @@ class Room:
     _next_id: int = field(default=1, init=False)
     _seeds: dict[int, Seed] = field(default_factory=dict, init=False)
     _steered_bar: int = field(default=-1, init=False)  # the last bar bodies were heard for
+    _pruned_bar: int = field(default=-1, init=False)  # the last bar the stack was pruned at
     muted: set[int] = field(default_factory=set, init=False)  # whose layers nobody hears
     make_token: Callable[[], str] = new_token  # injectable: tests use known tokens
     reconnect_grace: float = RECONNECT_GRACE
@@ -417,6 +418,10 @@ class Room:
         model gets every player's request in one call and time to write them. (A seed
         that comes in later in that beat makes a second batch for the bar.)
         """
+        playing = int(self.tempo.bar_at(now))
+        if playing != self._pruned_bar:  # once a bar, or a long jam's stack grows for ever
+            self._pruned_bar = playing
+            self.loops.prune(playing)
         bar = self.tempo.next_bar(now, MIN_LEAD_BEATS)
         if self.tempo.beat_at(now) < bar * BEATS_PER_BAR - MIN_LEAD_BEATS - GENERATE_AHEAD_BEATS:
             return None

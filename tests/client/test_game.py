@@ -111,6 +111,24 @@ def test_a_dropped_screen_comes_back_to_its_seat_and_keeps_playing_meanwhile() -
     asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
+def test_a_screen_lets_go_of_layers_that_no_longer_play() -> None:
+    async def scenario() -> None:
+        async with running_server(bpm=240.0) as url:
+            ann = GameClient(url, Hello("Ann", Role.PLAYER), SilentEngine())
+            await ann.start()
+            for bar in range(5):
+                await ann.send(Seed(SeedSource.DICE, dice=bar))
+                await asyncio.sleep(BAR)
+            await until(lambda: ann.net.state.loops.latest(1) is not None)
+            versions = [layer.version for layer in ann.net.state.loops.all()]
+            latest = ann.net.state.loops.latest(1)
+            assert latest is not None and latest.version >= 4
+            assert versions[0] >= latest.version - 2  # the first ones are gone
+            await ann.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
 def test_a_removed_player_does_not_come_back() -> None:
     async def scenario() -> None:
         async with running_server() as url:

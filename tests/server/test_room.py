@@ -866,11 +866,24 @@ def test_apply_generated_schedules_and_broadcasts_layers_versioned_per_owner() -
     room.handle(1, dice_seed(4), 103.6)
     [third] = generate(room, 105.0)
     assert third.message == Layer(1, patterns_for(dice_seed(4))[0], 3, 3)
+    # At 105 s bar 2 plays: Ann's first layer is over and was let go.
     assert [(layer.owner, layer.starts_at_bar, layer.version) for layer in room.loops.all()] == [
-        (1, 1, 1),
         (1, 2, 2),
         (1, 3, 3),
         (2, 1, 1),
+    ]
+
+
+def test_a_long_jam_keeps_only_the_layers_playing_and_pending() -> None:
+    room = make_room()
+    join(room, "Ann")
+    for bar in range(1, 200):
+        room.handle(1, dice_seed(bar), 100.0 + 2 * bar - 1.5)
+        generate(room, 100.0 + 2 * bar - 1.0)  # the layer for bar `bar`
+    # 199 layers were written; at 497 s bar 198 plays and bar 199's waits.
+    assert [(layer.starts_at_bar, layer.version) for layer in room.loops.all()] == [
+        (198, 198),
+        (199, 199),
     ]
 
 
