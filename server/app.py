@@ -5,6 +5,12 @@ room returns. Each client has a bounded send queue drained by its own writer
 task, so a slow reader never stalls the tick or anyone else: when its queue is
 half full it stops getting poses, when it is full it is dropped.
 
+Poses, which are most of the traffic (30 a second from each player to everyone
+else), skip the queue: each is framed once for all its receivers, and every
+receiver's poses of one event-loop pass go out in one write. A receiver whose
+socket is backed up (:data:`POSE_BUFFER_LIMIT`) or whose queue is half full misses
+them; the next pose says where the body is anyway.
+
 With a :class:`~server.journal.Journal`, every room's jam is recorded as it goes:
 the players who join it, each layer applied and each tempo change accepted, each
 written before the message that announces it is sent. A journal that fails is
@@ -23,6 +29,8 @@ from dataclasses import dataclass
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from server.generator import Generator, SeedGenerator
 from server.journal import Journal, JournalError
@@ -45,6 +53,10 @@ from shared.messages import (
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+# Bytes a receiver's socket may hold unsent before it misses poses: about 200 poses
+# with landmarks, a few seconds of a whole room's bodies.
+POSE_BUFFER_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +94,32 @@ class Client:
         self.writer = asyncio.create_task(self._write())
         self.dropped_poses = 0
         self.closing: asyncio.Task[None] | None = None
+        self.poses: list[bytes] = []  # framed poses of this loop pass, written together
 
-    def offer(self, frame: bytes, droppable: bool) -> bool:
+    def offer(self, frame: bytes) -> bool:
         """Queue a frame; False when the client is too slow to keep."""
-        if droppable and self.queue.qsize() >= self.queue.maxsize // 2:
-            self.dropped_poses += 1
-            return True
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             return False
         return True
+
+    def offer_pose(self, wire: bytes) -> bool:
+        """Take a framed pose for this pass's write; False (missed) when backed up."""
+        if (
+            self.queue.qsize() >= self.queue.maxsize // 2
+            or self.ws.transport.get_write_buffer_size() > POSE_BUFFER_LIMIT
+        ):
+            self.dropped_poses += 1
+            return False
+        self.poses.append(wire)
+        return True
+
+    def write_poses(self) -> None:
+        """Write this pass's poses in one go, if the connection is still open."""
+        if self.poses and self.ws.protocol.state is State.OPEN:
+            self.ws.transport.write(b"".join(self.poses))
+        self.poses.clear()
 
     async def _write(self) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -121,6 +148,7 @@ class PoseJamServer:
         self._ws: WsServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.connections = 0  # open websockets, joined or not
+        self._posing: set[Client] = set()  # who has poses to write at the end of this pass
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -266,19 +294,36 @@ class PoseJamServer:
         clients = self.clients.get(room.code, {})
         for out in outgoing:
             frame = encode(out.message)  # once, whatever the number of recipients
-            droppable = isinstance(out.message, Pose)
             if out.to is not None:
                 targets = [clients[out.to]] if out.to in clients else []
             else:
                 targets = [c for p, c in clients.items() if p != out.exclude]
+            if isinstance(out.message, Pose):
+                self._pose(frame, targets)
+                continue
             for client in targets:
-                if client.closing is None and not client.offer(frame, droppable):
+                if client.closing is None and not client.offer(frame):
                     logger.warning("dropping player %d: send queue full", client.player)
                     client.closing = asyncio.create_task(
                         client.ws.close(CloseCode.POLICY, "too slow: send queue overflow")
                     )
             if out.close is not None and out.to in clients:
                 self._close(clients.pop(out.to), out.close, out.reason)
+
+    def _pose(self, frame: bytes, targets: list[Client]) -> None:
+        # Server frames are not masked: the same bytes suit every receiver.
+        wire = Frame(Opcode.BINARY, frame).serialize(mask=False)
+        first = not self._posing
+        for client in targets:
+            if client.closing is None and client.offer_pose(wire):
+                self._posing.add(client)
+        if first and self._posing:
+            asyncio.get_running_loop().call_soon(self._write_poses)
+
+    def _write_poses(self) -> None:
+        posing, self._posing = self._posing, set()
+        for client in posing:
+            client.write_poses()
 
     def _close(self, client: Client, code: CloseCode, reason: str) -> None:
         """Close a connection the room has let go (the host removed its player): it hears

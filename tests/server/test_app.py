@@ -8,14 +8,16 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import msgpack
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from client.net import ConnectError, NetClient
-from server.app import Client, PoseJamServer, ServerConfig
+from server.app import POSE_BUFFER_LIMIT, Client, PoseJamServer, ServerConfig
 from server.lobby import Lobby
 from shared.codec import decode, encode
 from shared.messages import (
@@ -339,8 +341,24 @@ def test_stopping_the_server_closes_everyone_with_going_away() -> None:
     run(scenario)
 
 
+class _Transport:
+    def __init__(self) -> None:
+        self.buffered = 0
+        self.written: list[bytes] = []
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
 class _StuckSocket:
     """A connection whose peer never reads: every send waits forever."""
+
+    def __init__(self) -> None:
+        self.transport = _Transport()
+        self.protocol = SimpleNamespace(state=State.OPEN)
 
     async def send(self, frame: bytes) -> None:
         await asyncio.Event().wait()
@@ -348,14 +366,36 @@ class _StuckSocket:
 
 def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
     async def scenario() -> None:
-        client = Client(_StuckSocket(), 1, None, queue_size=8)  # type: ignore[arg-type]
+        ws = _StuckSocket()
+        client = Client(ws, 1, None, queue_size=8)  # type: ignore[arg-type]
         # The writer task has not run yet: nothing leaves the queue during this test.
-        assert all(client.offer(b"layer", droppable=False) for _ in range(4))
-        assert client.offer(b"pose", droppable=True)  # accepted, but dropped: half full
+        assert client.offer_pose(b"pose 1")
+        assert all(client.offer(b"layer") for _ in range(4))
+        assert not client.offer_pose(b"pose 2")  # missed: the queue is half full
         assert (client.queue.qsize(), client.dropped_poses) == (4, 1)
-        assert all(client.offer(b"layer", droppable=False) for _ in range(4))
-        assert not client.offer(b"layer", droppable=False)  # full: too slow to keep
+        assert all(client.offer(b"layer") for _ in range(4))
+        assert not client.offer(b"layer")  # full: too slow to keep
         assert client.queue.qsize() == 8
+        client.write_poses()
+        assert ws.transport.written == [b"pose 1"]
+        client.writer.cancel()
+
+    run(scenario)
+
+
+def test_poses_wait_for_a_backed_up_socket_no_longer_than_its_buffer() -> None:
+    async def scenario() -> None:
+        ws = _StuckSocket()
+        client = Client(ws, 1, None, queue_size=8)  # type: ignore[arg-type]
+        assert client.offer_pose(b"a") and client.offer_pose(b"b")
+        client.write_poses()  # one pass, one write
+        ws.transport.buffered = POSE_BUFFER_LIMIT + 1
+        assert not client.offer_pose(b"c")
+        ws.transport.buffered = POSE_BUFFER_LIMIT
+        assert client.offer_pose(b"d")
+        ws.protocol.state = State.CLOSING  # closing: nothing more is written
+        client.write_poses()
+        assert (ws.transport.written, client.dropped_poses) == ([b"ab"], 1)
         client.writer.cancel()
 
     run(scenario)
