@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from client import demo_dancer
+from client.quiet import native_stderr_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +185,11 @@ class VideoSource(_OpenCVSource):
             raise PoseSourceError(f"cannot read {path}: permission denied")
         cv2 = _cv2()
         self.name = path.name
-        super().__init__(cv2.VideoCapture(str(path)))
-        ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
+        # FFmpeg prints its own complaint about a damaged file ("moov atom not found")
+        # straight to stderr: PoseSourceError already says it, in words a player can use.
+        with native_stderr_hidden(logger):
+            super().__init__(cv2.VideoCapture(str(path)))
+            ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok:
             self._capture.release()
             raise PoseSourceError(f"{path} is not a video opencv can read")
@@ -210,6 +216,18 @@ class VideoSource(_OpenCVSource):
         return self._frame(bgr, at)
 
 
+def _npz_problem(exc: BaseException) -> str:
+    """Why numpy could not load an .npz, in a few words."""
+    text = " ".join(str(exc).split())
+    if text.startswith("This file contains pickled"):  # not .npy or .npz at all
+        return "not an .npz archive (nothing in it is unpickled)"
+    if "allow_pickle" in text:
+        return "it holds pickled Python objects, which are never loaded"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return text[:120] or type(exc).__name__
+
+
 class DemoDancer:
     """The built-in dancer's landmark loop (``assets/demo_dancer.npz``)."""
 
@@ -222,15 +240,32 @@ class DemoDancer:
     ) -> None:
         self.name = "demo dancer"
         try:
-            with np.load(path) as data:
+            # allow_pickle stays off: an .npz holding Python objects is refused, not run.
+            with np.load(path, allow_pickle=False) as data:
                 self._landmarks = data["landmarks"].astype(np.float64)
                 self.fps = float(data["fps"])
                 self.width, self.height = (int(v) for v in data["size"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise PoseSourceError(f"the demo dancer {path} is missing or damaged: {exc}") from exc
+        except FileNotFoundError as exc:
+            raise PoseSourceError(
+                f"the demo dancer {path} is missing or damaged: no such file"
+            ) from exc
+        except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
+                zlib.error) as exc:  # fmt: skip
+            raise PoseSourceError(
+                f"the demo dancer {path} is missing or damaged: {_npz_problem(exc)}"
+            ) from exc
         if self._landmarks.ndim != 3 or self._landmarks.shape[1:] != (33, 4):
             raise PoseSourceError(f"the demo dancer {path} holds {self._landmarks.shape}, "
                                   "not [frames, 33, 4]")  # fmt: skip
+        if (
+            not len(self._landmarks)
+            or not 1.0 <= self.fps <= 240.0
+            or min(self.width, self.height) < 1
+        ):
+            raise PoseSourceError(
+                f"the demo dancer {path} is missing or damaged: {len(self._landmarks)} "
+                f"frames at {self.fps:g} fps, {self.width}x{self.height}"
+            )
         self._pace = _Pace(realtime, sleep, clock)
         self._index = 0
 

@@ -18,6 +18,7 @@ import pretty_midi
 from client.audio_engine import SAMPLE_RATE, AudioDeviceError, OfflineEngine
 from client.audio_types import Hit
 from client.kit import Kit, KitError
+from models.data import midi_problem
 from models.encoding import GM_LOOKUP
 from shared.drums import MAX_VELOCITY, Drum
 
@@ -63,7 +64,9 @@ def read_drums(path: Path) -> DrumNotes:
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # mido and pretty_midi raise many kinds on a broken file
-        raise RenderError(f"cannot read {path}: not a MIDI file ({exc})") from exc
+        raise RenderError(
+            f"cannot read {path}: not a MIDI file ({midi_problem(exc, path)})"
+        ) from exc
     hits: list[Hit] = []
     unknown: Counter[int] = Counter()
     not_drums = 0

@@ -196,7 +196,10 @@ def _load(weights: Path) -> DrumLSTM | None:
 
     try:
         model, _ = load_weights(weights)
-    except (FileNotFoundError, ValueError) as exc:
+    except FileNotFoundError:
+        logger.error("cannot load weights: no file at %s", weights)
+        return None
+    except ValueError as exc:  # says which file, and what is wrong with it
         logger.error("cannot load weights: %s", exc)
         return None
     return model

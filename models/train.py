@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
+import re
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,19 +170,67 @@ def save_weights(model: DrumLSTM, path: Path, meta: dict[str, Any]) -> None:
     torch.save({"config": model.config.to_dict(), "state_dict": state, "meta": meta}, path)
 
 
-def load_weights(path: Path) -> tuple[DrumLSTM, dict[str, Any]]:
-    """Load shipped weights (weights-only: nothing is unpickled but tensors and numbers)."""
+def _torch_load(path: Path) -> Any:
+    """``torch.load`` weights-only, its failures as one line: ``ValueError(problem)``.
+
+    torch's own messages run to paragraphs, and it warns on stderr about pickle
+    protocols of files it then refuses anyway; a command line says one thing.
+    """
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as exc:
+        if "unsupported global" in str(exc).lower():
+            # A weights-only load takes tensors and plain values only: whatever the
+            # file names to be called (code, in a hostile file) was never run.
+            raise ValueError(
+                "refused: it holds pickled Python objects, not only tensors; none were loaded"
+            ) from exc
+        raise ValueError("damaged, or not a PyTorch file") from exc
+    except IsADirectoryError as exc:
+        raise ValueError("it is a folder") from exc
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from exc
+    except Exception as exc:  # zip, pickle and format errors of every kind
+        if "PytorchStreamReader" in str(exc) or isinstance(exc, EOFError):
+            raise ValueError("truncated, or not a PyTorch file") from exc
+        raise ValueError("damaged, or not a PyTorch file") from exc
+
+
+def _short(exc: BaseException) -> str:
+    """An exception as one line of at most ~160 characters."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}"
+
+
+def load_weights(path: Path) -> tuple[DrumLSTM, dict[str, Any]]:
+    """Load shipped weights (weights-only: nothing is unpickled but tensors and numbers).
+
+    A missing file raises ``FileNotFoundError``; any other file that is not drum model
+    weights raises ``ValueError`` saying, in one line, what is wrong with it.
+    """
+    try:
+        blob = _torch_load(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not PoseJam drum model weights ({exc})") from exc
+    try:
         config = ModelConfig(**blob["config"])
         model = DrumLSTM(config)
         model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-    except FileNotFoundError:
-        raise
-    except Exception as exc:
-        raise ValueError(
-            f"{path}: not PoseJam drum model weights ({type(exc).__name__}: {exc})"
-        ) from exc
+    except (KeyError, TypeError) as exc:
+        problem = f"no {exc} in it" if isinstance(exc, KeyError) else _short(exc)
+        raise ValueError(f"{path}: not PoseJam drum model weights ({problem})") from exc
+    except Exception as exc:  # torch's size mismatches, wrong types of values...
+        mismatch = re.search(r"size mismatch for ([\w.]+)", str(exc))
+        problem = (
+            f"its tensors do not fit its config (size mismatch for {mismatch.group(1)})"
+            if mismatch
+            else _short(exc)
+        )
+        raise ValueError(f"{path}: not PoseJam drum model weights ({problem})") from exc
     model.eval()
     return model, dict(blob.get("meta", {}))
 
@@ -224,16 +275,19 @@ def _load_checkpoint(
     path: Path, model: DrumLSTM, optimizer: torch.optim.Optimizer, rng: np.random.Generator
 ) -> Run:
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = _torch_load(path)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
+        rng.bit_generator.state = ckpt["numpy_rng"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        return Run(**ckpt["run"])
+    except FileNotFoundError:
+        raise
     except Exception as exc:  # torch raises RuntimeError, KeyError, pickle errors...
+        problem = str(exc) if isinstance(exc, ValueError) else _short(exc)
         raise ValueError(
-            f"{path}: cannot resume from it (another model size, or not a checkpoint): {exc}"
+            f"{path}: cannot resume from it (another model size, or not a checkpoint): {problem}"
         ) from exc
-    rng.bit_generator.state = ckpt["numpy_rng"]
-    torch.set_rng_state(ckpt["torch_rng"])
-    return Run(**ckpt["run"])
 
 
 def _show(run: Run, steps_per_epoch: int) -> None:

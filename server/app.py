@@ -264,16 +264,18 @@ class PoseJamServer:
         async for frame in ws:
             now = self.clock()  # stamped on arrival: pongs carry this time
             if not bucket.allow(now):
-                await ws.close(CloseCode.POLICY, f"rate limit: at most {self.config.rate:g} msg/s")
+                await self._kick(
+                    ws, client, CloseCode.POLICY, f"rate limit: at most {self.config.rate:g} msg/s"
+                )
                 return True
             try:
                 message = decode(frame)
             except ProtocolError as exc:
                 logger.info("closing player %d: %s", client.player, exc)
-                await ws.close(CloseCode.MALFORMED, _reason(str(exc)))
+                await self._kick(ws, client, CloseCode.MALFORMED, str(exc))
                 return True
             if isinstance(message, Leave):
-                await ws.close(CloseCode.LEFT, "goodbye")
+                await self._kick(ws, client, CloseCode.LEFT, "goodbye")
                 return True
             try:
                 outgoing = room.handle(client.player, message, now)
@@ -281,6 +283,19 @@ class PoseJamServer:
                 outgoing = [Outgoing(exc.to_message(), to=client.player)]
             self._dispatch(room, outgoing)
         return False
+
+    async def _kick(
+        self, ws: ServerConnection, client: Client, code: CloseCode, reason: str
+    ) -> None:
+        """Close a connection that is done (it said leave, or broke the protocol): what
+        was queued for it first (the error its last request earned), while whatever it
+        still sends is read and dropped, so that its answering close frame is read at
+        once rather than after the close timeout (a flooder's frames fill the socket)."""
+        closing = asyncio.create_task(self._drain_and_close(client, code, reason))
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                pass
+        await closing
 
     def announce(self, room: Room, outgoing: Iterable[Outgoing]) -> None:
         """Send (and journal) what a room says of itself, not in answer to a message:

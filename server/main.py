@@ -216,6 +216,10 @@ def open_journal(path: Path | None) -> Journal | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.weights is not None and args.generator != "seeds" and not args.weights.exists():
+        # Asked for by name: a typo must not quietly fall back to playing the seeds.
+        logger.error("no drum model weights at %s", args.weights)
+        return 1
     try:
         generator = make_generator(args.generator, args.weights, args.temperature)
     except ValueError as exc:

@@ -83,16 +83,20 @@ _SHORT.maxlevel = 3
 _SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 20
 
 
-def _fail(path: str, rule: str, value: Any) -> ProtocolError:
+def _show(value: Any) -> str:
+    """A hostile value as at most 40 characters: error messages end up in close reasons
+    and the server's log, and a 64 KiB string must not be copied into either."""
     if isinstance(value, str | bytes):
         shown = repr(value[:60])
     elif isinstance(value, list | dict):
         shown = _SHORT.repr(value)
     else:
         shown = repr(value)
-    if len(shown) > 40:
-        shown = shown[:37] + "..."
-    return ProtocolError(f"{path} must be {rule}, got {shown}")
+    return shown[:37] + "..." if len(shown) > 40 else shown
+
+
+def _fail(path: str, rule: str, value: Any) -> ProtocolError:
+    return ProtocolError(f"{path} must be {rule}, got {_show(value)}")
 
 
 def _int(lo: int, hi: int) -> Decoder:
@@ -332,7 +336,7 @@ def _decode_fields(
         raise _fail(path, "a map", raw)
     unknown = [k for k in raw if k not in spec]
     if unknown:
-        raise ProtocolError(f"{path} has unknown field {unknown[0]!r}")
+        raise ProtocolError(f"{path} has unknown field {_show(unknown[0])}")
     values: dict[str, Any] = {}
     for f in fields(cls):
         if f.name in raw:

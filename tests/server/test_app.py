@@ -492,3 +492,69 @@ def test_sigterm_shuts_the_server_process_down_cleanly() -> None:
         rest = proc.stderr.read()
         assert "shutting down" in rest
         assert "Traceback" not in rest
+
+
+# -- found by bench.fuzz -------------------------------------------------------------
+
+
+def test_a_flooder_is_let_go_at_once_not_after_the_close_timeout() -> None:
+    """A member closed for breaking the protocol while more of its frames are queued
+    must leave the room at once.
+
+    The server stops reading its frames when it closes it (rate limit, malformed
+    frame, leave); websockets has paused reading at ``max_queue`` (32) frames queued,
+    so the client's answering close frame is never read, ``ws.close()`` waits out
+    ``close_timeout`` (5 s), and only then does the member leave the room: for 5 s
+    a flooding player holds a seat (others hear ``room is full``) and the room
+    hears of it late. So the server goes on reading, and dropping, what arrives while
+    the close is in flight, and reads the close frame at once.
+    """
+
+    async def scenario() -> None:
+        async with running_server() as url:
+            ann = NetClient(url, Hello("Ann", Role.PLAYER, room="TEST"), keep_inbox=True)
+            await ann.connect()
+            async with connect(url, proxy=None, compression=None) as flood:
+                await flood.send(encode(Hello("Flood", Role.PLAYER, room="TEST")))
+
+                async def read() -> None:  # a client that reads everything it is sent
+                    with contextlib.suppress(ConnectionClosed):
+                        async for _ in flood:
+                            pass
+
+                reader = asyncio.create_task(read())
+                for i in range(200):  # past the burst of 120, the rest queued
+                    await flood.send(encode(Ping(i, 0.0)))
+                leave = await ann.next(Leave, timeout=1.0)  # not after the 5 s close timeout
+                assert leave.player == 2
+                await asyncio.wait_for(reader, 1.0)
+                assert flood.close_code == CloseCode.POLICY
+            await ann.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_the_error_a_request_earned_arrives_before_the_malformed_close() -> None:
+    """A client's requests are answered in order, even when the next frame is garbage.
+
+    The server queues the error for a spectator's seed, then closes the connection on
+    the malformed frame right behind it; the close frame overtakes the queue (the
+    writer task is cancelled unflushed), so the error was never sent. So a protocol
+    breaker is closed as a removed player is, what was queued for it first.
+    """
+
+    async def scenario() -> list[object]:
+        async with running_server() as url, connect(url, proxy=None) as tv:
+            await tv.send(encode(Hello("TV", Role.SPECTATOR, room="TEST")))
+            await tv.recv(), await tv.recv()  # welcome, snapshot
+            await tv.send(encode(Seed(SeedSource.DICE, dice=7)))
+            await tv.send(b"\xc1")
+            received = []
+            with contextlib.suppress(ConnectionClosed):
+                async for frame in tv:
+                    received.append(decode(frame))
+            assert tv.close_code == CloseCode.MALFORMED
+            return received
+
+    received = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert received == [Error(ErrorCode.FORBIDDEN, "spectators cannot change layers")]
