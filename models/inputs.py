@@ -120,6 +120,6 @@ def model_inputs(
     return (
         torch.from_numpy(previous),
         torch.from_numpy(lookback_classes(targets)),
-        torch.from_numpy(np.ascontiguousarray(positions)),
+        torch.from_numpy(positions.copy()),  # a broadcast view is read-only, even made contiguous
         torch.from_numpy(targets),
     )
