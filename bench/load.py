@@ -52,6 +52,7 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -284,6 +285,47 @@ class ClientSpec:
     role: Role
     room: str
     index: int  # among all the clients; spreads the players' phases
+
+
+UPGRADE = (
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def masked_frame(payload: bytes) -> bytes:
+    """One binary websocket frame from a client (RFC 6455 5.2), for payloads < 64 KiB."""
+    mask = os.urandom(4)
+    if len(payload) < 126:
+        length = bytes([0x80 | len(payload)])
+    else:
+        length = b"\xfe" + len(payload).to_bytes(2, "big")
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return b"\x82" + length + mask + body
+
+
+@contextlib.contextmanager
+def stuck_spectators(url: str, rooms: Sequence[str], count: int) -> Iterator[None]:
+    """``count`` spectators that join and then never read a byte nor answer a ping, as a
+    laptop gone to sleep: the server must drop them and nobody else may notice."""
+    host, port = url.removeprefix("ws://").rsplit(":", 1)
+    sockets = []
+    try:
+        for i in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window
+            sock.connect((host, int(port)))
+            sockets.append(sock)
+            sock.sendall(UPGRADE)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(1)  # byte by byte: not a byte past the handshake
+            hello = Hello(f"asleep {i + 1}", Role.SPECTATOR, room=rooms[i % len(rooms)])
+            sock.sendall(masked_frame(encode(hello)))
+        yield
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def plan(players: int, spectators: int) -> list[ClientSpec]:
@@ -544,8 +586,10 @@ def measure(
     worker_count: int | None = None,
     generator: str = "auto",
     profile: str | None = None,
+    stuck: int = 0,
 ) -> dict[str, Any]:
-    """One run: the server, the clients joined, the warm-up, the window measured."""
+    """One run: the server, the clients joined (and ``stuck`` spectators that never
+    read), the warm-up, the window measured."""
     if players < 1:
         raise ValueError("at least one player is needed to send poses")
     specs = plan(players, spectators)
@@ -554,6 +598,7 @@ def measure(
     count = min(len(specs), worker_count or default_workers(len(specs)))
     with (
         ServerProcess(server_command(rooms, generator, profile)) as server,
+        stuck_spectators(server.url, rooms, stuck),
         workers(server.url, specs, count) as running,
     ):
         conns = [conn for _, conn in running]
@@ -587,6 +632,7 @@ def measure(
     return {
         "players": players,
         "spectators": spectators,
+        "stuck": stuck,
         "p50_ms": percentile(50),
         "p99_ms": percentile(99),
         "server_cpu_percent": round(used[0], 1),
@@ -708,6 +754,12 @@ def main(argv: list[str] | None = None) -> int:
         help="client processes (default: one per 16 clients, at most 4)",
     )
     parser.add_argument(
+        "--stuck",
+        type=_count,
+        default=0,
+        help="spectators that join, then never read nor answer pings (default: %(default)s)",
+    )
+    parser.add_argument(
         "--find",
         action="store_true",
         help=f"search for the largest load with p99 <= {P99_LIMIT_MS:g} ms (several minutes; "
@@ -753,6 +805,7 @@ def main(argv: list[str] | None = None) -> int:
             args.workers,
             args.generator,
             args.profile,
+            args.stuck,
         )
     except KeyboardInterrupt:
         return 130

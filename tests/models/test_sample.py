@@ -183,18 +183,70 @@ def test_no_steer_is_the_lstm_alone_and_steering_raises_asked_syncopation(
 
 
 @pytest.mark.parametrize(
-    ("rows", "columns", "chunks"), [(128, 512, 1), (192, 768, 2), (256, 1024, 3)]
+    ("rows", "depth", "columns", "chunks"),
+    [(8, 128, 512, 1), (15, 128, 512, 1), (32, 128, 512, 3), (8, 192, 768, 2), (1, 256, 1024, 1)],
 )
-def test_a_product_in_cache_sized_chunks_equals_the_whole_product(
-    rows: int, columns: int, chunks: int
+def test_a_product_in_small_chunks_equals_the_whole_product(
+    rows: int, depth: int, columns: int, chunks: int
 ) -> None:
     from models.sample import _Product
 
-    rng = np.random.default_rng(rows)
-    weights = rng.standard_normal((rows, columns)).astype(np.float32)
-    x = rng.standard_normal((8, rows)).astype(np.float32)
+    rng = np.random.default_rng(rows + columns)
+    weights = rng.standard_normal((depth, columns)).astype(np.float32)
+    x = rng.standard_normal((rows, depth)).astype(np.float32)
     product = _Product(weights)
-    assert len(product.chunks) == chunks
-    assert all(w.size <= _Product.LIMIT for _, w in product.chunks)
-    out = np.empty((8, columns), np.float32)
+    cut = product.chunks(rows)
+    assert len(cut) == chunks
+    assert all(rows * w.size <= _Product.SMALL for _, w in cut)
+    assert sum(w.shape[1] for _, w in cut) == columns
+    out = np.empty((rows, columns), np.float32)
     assert np.allclose(product.into(x, out), x @ weights, atol=1e-4)
+
+
+def test_draws_follow_the_softmax_to_within_rounding_of_a_boundary() -> None:
+    """The blocked running sums draw what a float64 inverse CDF draws, for every u not
+    within rounding of a boundary between two classes: the same law."""
+    from models.sample import _draw
+
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((6, 512)) * np.array([[0.5], [2], [5], [10], [30], [80]])).astype(
+        np.float32
+    )
+    logits[1, ::3] = -1e4  # a third of the classes out of reach
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    cdf = np.cumsum(np.exp(shifted), axis=1)
+    cdf /= cdf[:, -1:]
+    checked = 0
+    for u in (*rng.random(3000), 0.0, np.nextafter(1.0, 0.0)):
+        us = np.full(6, u)
+        drawn = _draw(logits.copy(), us)
+        expected = (cdf <= u).sum(axis=1)
+        clear = np.abs(cdf - u).min(axis=1) > 1e-5
+        assert np.array_equal(drawn[clear], expected[clear])
+        checked += clear.sum()
+        assert (logits[np.arange(6), drawn] > -1e3).all()  # never a class out of reach
+    assert checked > 0.99 * 6 * 3002
+
+
+def test_a_pass_leaves_earlier_layers_alone_and_threads_write_what_one_writes(
+    model: DrumLSTM,
+) -> None:
+    """Passes reuse their bulk arrays: what one returned stays as it was, and passes on
+    several threads at once each write what they write alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [
+        [
+            LayerRequest(dice(i + j), (0.2, 0.1 * j, 0.0, 0.5), 1.0, seed=10 * i + j)
+            for j in range(i)
+        ]
+        for i in range(1, 7)
+    ]
+    alone = [generate(model, batch) for batch in batches]
+    kept = [[w.copy() for w in written] for written in alone]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda batch: generate(model, batch), batches * 4))
+    for written, copies in zip(alone, kept, strict=True):
+        assert all(np.array_equal(w, c) for w, c in zip(written, copies, strict=True))
+    for written, expected in zip(together, alone * 4, strict=True):
+        assert all(np.array_equal(w, e) for w, e in zip(written, expected, strict=True))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import time
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import connect
 
+from bench.load import UPGRADE, masked_frame
 from client.net import NetClient
 from server.app import PoseJamServer, ServerConfig
 from server.lobby import Lobby
@@ -36,18 +36,6 @@ async def serving(config: ServerConfig) -> AsyncIterator[tuple[PoseJamServer, st
         await server.stop()
 
 
-def masked_frame(payload: bytes) -> bytes:
-    """One binary websocket frame from a client (RFC 6455 5.2), for payloads < 64 KiB."""
-    mask = os.urandom(4)
-    length = (
-        bytes([0x80 | len(payload)])
-        if len(payload) < 126
-        else b"\xfe" + len(payload).to_bytes(2, "big")
-    )
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return b"\x82" + length + mask + body
-
-
 def close_frame(stream: bytes) -> tuple[int, str] | None:
     """The close code and reason in a server's frames (unmasked, RFC 6455 5.2), if any."""
     at = 0
@@ -67,10 +55,7 @@ def close_frame(stream: bytes) -> tuple[int, str] | None:
 async def stuck_spectator(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A screen that joins, then never reads another byte: no pongs, no frames."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
-        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
+    writer.write(UPGRADE)
     await reader.readuntil(b"\r\n\r\n")
     writer.write(masked_frame(encode(Hello("Asleep", Role.SPECTATOR, room="SLOW"))))
     await writer.drain()
