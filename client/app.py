@@ -30,7 +30,7 @@ import logging
 import threading
 import types
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -544,12 +544,7 @@ class GameApp:
             first = await session.first_layer_bar()
             session.start_challenges(first + 1, count, bars)  # a bar to hear the groove first
 
-        try:
-            self.background.run(start(), timeout=30.0)
-        except Exception as exc:  # a camera, a port: say it on the menu, stay there
-            logger.exception("solo could not start")
-            self.status = f"solo could not start: {exc}"
-            self.background.run(session.stop(), timeout=10.0)
+        if not self._started(start(), session.stop, "solo"):
             return
         self.solo = session
         assert session.game is not None
@@ -600,17 +595,29 @@ class GameApp:
         session = HostSession(
             self.host_config, self.settings, self.generator, self._engine(), self.interfaces
         )
-        try:
-            self.background.run(session.start(), timeout=30.0)
-        except Exception as exc:  # a camera, a port, the journal: say it on the menu
-            logger.exception("the room could not start")
-            self.status = f"the room could not start: {exc}"
-            self.background.run(session.stop(), timeout=15.0)
+        if not self._started(session.start(), session.stop, "the room"):
             return
         self.hosting = session
         assert session.game is not None
         logger.info("hosting room %s on port %d", session.code, session.port)
         self._play(session.game, message=session.status_line)
+
+    def _started(
+        self,
+        start: Coroutine[Any, Any, Any],
+        stop: Callable[[], Coroutine[Any, Any, Any]],
+        what: str,
+    ) -> bool:
+        """Start a session; if it fails (a camera, a port, the journal), say so on the menu,
+        stop what it began, and stay there."""
+        try:
+            self.background.run(start, timeout=30.0)
+        except Exception as exc:
+            logger.exception("%s could not start", what)
+            self.status = f"{what} could not start: {exc}"
+            self.background.run(stop(), timeout=15.0)
+            return False
+        return True
 
     def stop_hosting(self) -> None:
         """Close the hosted room: everyone in it is told the server is going (1001)."""
