@@ -14,11 +14,8 @@ map until someone plays) and runs to the end of its last layer, or ``--bars`` ba
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +28,7 @@ from client.audio_types import Hit
 from client.kit import Kit, KitError
 from client.render_cli import MAX_SECONDS, PROGRESS_FROM_SECONDS, ProgressBar, render_length
 from client.scheduler import step_hits
+from client.whole_file import write_whole
 from models.encoding import OUTPUT_PITCH
 from server.journal import Jam, JamSummary, Journal, JournalError
 from server.main import JOURNAL_OFF, default_journal, journal_path
@@ -305,22 +303,11 @@ def _drum_track(name: str, notes: list[tuple[int, int, int, int]], end_tick: int
 
 
 def write_atomically(out: Path, write: Callable[[Path], T]) -> T:
-    """Write ``out`` through a temporary file beside it, moved into place when done:
-    a failed export leaves no half-written file, and an unwritable place fails first."""
+    """Write ``out`` whole or not at all (:func:`~client.whole_file.write_whole`)."""
     try:
-        handle, temporary = tempfile.mkstemp(suffix=out.suffix, prefix=".export-", dir=out.parent)
+        return write_whole(out, write)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    os.close(handle)
-    try:
-        result = write(Path(temporary))
-        os.replace(temporary, out)
-    except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    return result
 
 
 def render_jam(

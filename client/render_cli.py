@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ import pretty_midi
 from client.audio_engine import SAMPLE_RATE, AudioDeviceError, OfflineEngine
 from client.audio_types import Hit
 from client.kit import Kit, KitError
+from client.whole_file import write_whole
 from models.data import midi_problem
 from models.encoding import GM_LOOKUP
 from shared.drums import MAX_VELOCITY, Drum
@@ -132,21 +130,10 @@ def render(midi_path: Path, out: Path, progress_stream: TextIO | None = None) ->
     progress = None
     if progress_stream is not None and seconds >= PROGRESS_FROM_SECONDS:
         progress = ProgressBar(progress_stream, f"rendering {midi_path.name}")
-    # Render next to the target and move it into place, so that a failed render
-    # leaves no half-written file, and an unwritable place fails before the work.
     try:
-        handle, temporary = tempfile.mkstemp(suffix=".wav", prefix=".render-", dir=out.parent)
+        info = write_whole(out, lambda path: engine.render(path, seconds, progress))
     except OSError as exc:
         raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    os.close(handle)
-    try:
-        info = engine.render(Path(temporary), seconds, progress)
-        os.replace(temporary, out)
-    except OSError as exc:
-        raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
     lines = [
         f"wrote {out}: {seconds:.2f} s, {info.hits} hits, "
         f"peak {info.peak_dbfs:.1f} dBFS, RMS {info.rms_dbfs:.1f} dBFS"
