@@ -69,6 +69,7 @@ logger = logging.getLogger(__name__)
 CHALLENGES = (3, 4)  # a solo jam's challenges: how many, of how many bars each
 SIZE = (1280, 720)  # the screen every view draws
 BARS: tuple[int, int, int, int] = (0, 0, 0, 255)  # around a scaled screen
+FRAME_WAIT = 0.05  # three frames at 60 a second: one of them is drawn before the work
 JOIN_TIMEOUT = 30.0  # finding a room, connecting, being let in, opening the pose source
 
 Box = tuple[float, float, float]  # a scaled screen's left and bottom edges, and its scale
@@ -147,6 +148,18 @@ def sound_outputs() -> list[Device]:
     except Exception as exc:  # whatever pyo raises, the default output is still there
         logger.warning("cannot list the sound outputs: %s", exc)
         return []
+
+
+def after_a_frame(window: Any, work: Callable[[], None]) -> None:
+    """Run ``work`` once ``window`` has drawn another frame, so that what a view says
+    before a blocking step is seen; at once when the window is not shown (nothing is
+    drawn for anyone to see)."""
+    if not window.visible:
+        work()
+        return
+    import arcade
+
+    arcade.schedule_once(lambda _dt: work(), FRAME_WAIT)
 
 
 def join_failure(target: str, exc: BaseException) -> tuple[int | None, str]:
@@ -484,12 +497,17 @@ class GameApp:
                 self.settings, name=choice.name, device=choice.device, latency_ms=choice.latency_ms
             )
             self.save_settings(with_pose_source(chosen, choice.source))  # not the password
-            self.join(
-                choice.target,
-                choice.name,
-                choice.source,
-                choice.spectate or spectate,
-                choice.password,
+            # Finding and joining a room blocks the window for a moment (at worst the
+            # join timeout): the lobby's "joining ..." line is drawn first.
+            after_a_frame(
+                self.window,
+                lambda: self.join(
+                    choice.target,
+                    choice.name,
+                    choice.source,
+                    choice.spectate or spectate,
+                    choice.password,
+                ),
             )
 
         lobby: LobbyView
@@ -662,6 +680,8 @@ class GameApp:
             self.show(lobby)
             return
         self.game = game
+        if self.lobby is not None:
+            self.lobby.busy = ""  # done: the lobby is as it was when it is next shown
         if spectate:
             from client.views.spectate import SpectateView
 

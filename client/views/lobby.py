@@ -245,6 +245,7 @@ class LobbyView(arcade.View):
         self.device = settings.device
         self.latency_ms = settings.latency_ms
         self.error = ""
+        self.busy = ""  # what is being tried (a join), shown until it is done or refused
         self._shapes = ShapeBatch()
         self._texts = TextCache()
 
@@ -279,6 +280,8 @@ class LobbyView(arcade.View):
         )
 
     def submit(self, spectate: bool) -> None:
+        if self.busy:  # a second press while the first join is under way
+            return
         try:
             choice = self.choice(spectate)
         except FormError as exc:
@@ -286,6 +289,7 @@ class LobbyView(arcade.View):
             self.focus = exc.field
             return
         self.error = ""
+        self.busy = f"{'watching' if spectate else 'joining'} {choice.target}..."
         self._keep_password()
         self.on_join(choice)
 
@@ -294,6 +298,7 @@ class LobbyView(arcade.View):
         say why; a wrong or missing password puts the caret in its field, which stays
         as typed (and open, even if the room was announced without one)."""
         self.error = refusal(target, code, reason, password)
+        self.busy = ""
         if code == CloseCode.WRONG_PASSWORD:
             key = room_key(target)
             self.locked.add(key)
@@ -529,11 +534,11 @@ class LobbyView(arcade.View):
             mix(EMPTY, ACCENT, 0.35) if can else EMPTY, TEXT if can else DIM, 14,
         )  # fmt: skip
 
-        lines = wrap(self.error, ERROR_CHARS, 2)
+        lines = wrap(self.error or self.busy, ERROR_CHARS, 2)
         for index in range(2):
             line = lines[index] if index < len(lines) else ""
             y = (140 - 22 * index) if len(lines) == 2 else 122
-            texts.put(f"error-{index}", line, FORM_LEFT, y, 13, POOR)
+            texts.put(f"error-{index}", line, FORM_LEFT, y, 13, POOR if self.error else ACCENT)
         draw_button(shapes, texts, "join", JOIN_BUTTON, "JOIN  [Enter]", ACCENT, BUTTON_TEXT, 18)
         draw_button(
             shapes, texts, "watch", WATCH_BUTTON, "WATCH", mix(EMPTY, WHITE, 0.12), TEXT, 18

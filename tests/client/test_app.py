@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import arcade
 import numpy as np
@@ -19,10 +20,12 @@ import pytest
 
 from client import app as app_module
 from client.app import (
+    FRAME_WAIT,
     GameApp,
     HostConfig,
     HostSession,
     MasterVolume,
+    after_a_frame,
     host_status,
     join_failure,
     letterbox,
@@ -106,6 +109,24 @@ def test_the_lobby_finds_a_room_on_loopback_and_joins_it() -> None:
         finally:
             app.background.run(advertiser.stop())
             app.close()
+
+
+def test_a_blocking_step_waits_for_a_frame_only_where_frames_are_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scheduled: list[tuple[object, float]] = []
+    monkeypatch.setattr(
+        arcade, "schedule_once", lambda work, delay: scheduled.append((work, delay))
+    )
+    done: list[str] = []
+    after_a_frame(SimpleNamespace(visible=False), lambda: done.append("hidden"))
+    assert (done, scheduled) == (["hidden"], [])  # no frame to wait for
+    after_a_frame(SimpleNamespace(visible=True), lambda: done.append("shown"))
+    assert done == ["hidden"]
+    [(work, delay)] = scheduled
+    assert delay == FRAME_WAIT == 0.05
+    work(delay)  # type: ignore[operator]
+    assert done == ["hidden", "shown"]
 
 
 def free_port() -> int:

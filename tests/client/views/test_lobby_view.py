@@ -59,11 +59,19 @@ def make(
     rooms: list[FoundRoom] | None = None,
     settings: Settings | None = None,
     name: str = "",
+    hold: bool = False,
     **kwargs: object,
 ) -> tuple[LobbyView, list[LobbyChoice]]:
+    """A lobby whose joins are noted in the list; with ``hold``, each stays under way."""
     joined: list[LobbyChoice] = []
     found = ROOMS if rooms is None else rooms
-    view = LobbyView(lambda: found, joined.append, DEVICES, settings, **kwargs)  # type: ignore[arg-type]
+
+    def join(choice: LobbyChoice) -> None:
+        joined.append(choice)
+        if not hold:
+            view.busy = ""  # as the app does when the join is over
+
+    view = LobbyView(lambda: found, join, DEVICES, settings, **kwargs)  # type: ignore[arg-type]
     if settings is None:
         view.fields["name"] = name
     return view, joined
@@ -464,6 +472,17 @@ def test_a_room_announced_open_that_asks_for_a_password_gets_the_field(
     view.on_text("pw")
     view.on_key_press(arcade.key.ENTER, 0)
     assert joined == [LobbyChoice("ABCD", "Bob", "camera", None, False, 0.0, "pw")]
+
+
+def test_a_join_says_it_is_under_way_until_it_is_refused(window: arcade.Window) -> None:
+    view, joined = make(name="Bob", hold=True)
+    click(view, room_row(0))
+    view.on_key_press(arcade.key.ENTER, 0)
+    assert (view.busy, view.error) == ("joining ABCD...", "")
+    view.on_key_press(arcade.key.ENTER, 0)  # impatient: once is enough
+    assert len(joined) == 1
+    view.refused("ABCD", CloseCode.NO_SUCH_ROOM, "no room ABCD here", "")
+    assert (view.busy, view.error) == ("", "room ABCD is not open any more")
 
 
 def test_the_password_is_bounded(window: arcade.Window) -> None:
