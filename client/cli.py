@@ -19,7 +19,7 @@ on the LAN, join or watch a room found there, and settings (name, pose source, s
 latency, volume), which are remembered. Your body comes from the pose source you chose in
 Settings (before that: the camera, or the built-in demo dancer when there is none). On a
 machine with no display it plays a whole solo jam headless instead and writes it to --out
-(jam.wav, jam.mid, screen.png).
+(jam.wav, jam.mid, screen.png, jam.json).
 """
 
 
