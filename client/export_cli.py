@@ -23,10 +23,10 @@ from typing import TextIO, TypeVar
 
 import mido  # type: ignore[import-untyped]
 
-from client.audio_engine import SAMPLE_RATE, AudioDeviceError, OfflineEngine
+from client.audio_engine import SAMPLE_RATE, AudioDeviceError
 from client.audio_types import Hit
 from client.kit import Kit, KitError
-from client.render_cli import MAX_SECONDS, PROGRESS_FROM_SECONDS, ProgressBar, render_length
+from client.render_cli import MAX_SECONDS, render_hits, render_length
 from client.scheduler import step_hits
 from client.whole_file import write_whole
 from models.encoding import OUTPUT_PITCH
@@ -324,16 +324,11 @@ def render_jam(
             f"jam {jam.id} lasts {seconds / 60.0:.0f} minutes; renders stop at "
             f"{MAX_SECONDS / 60.0:.0f}: export fewer with --bars"
         )
-    engine = OfflineEngine(SAMPLE_RATE, start=start, kit=kit)
-    engine.schedule(hits)
-    progress = None
-    if progress_stream is not None and seconds >= PROGRESS_FROM_SECONDS:
-        progress = ProgressBar(progress_stream, f"rendering jam {jam.id}")
-    info = write_atomically(out, lambda path: engine.render(path, seconds, progress))
-    return (
-        f"wrote {out}: {seconds:.2f} s, {info.hits} hits, "
-        f"peak {info.peak_dbfs:.1f} dBFS, RMS {info.rms_dbfs:.1f} dBFS"
-    )
+    label = f"rendering jam {jam.id}"
+    try:
+        return render_hits(hits, kit, start, seconds, out, label, progress_stream)
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
 def export(

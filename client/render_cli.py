@@ -115,6 +115,30 @@ class ProgressBar:
         self._stream.flush()
 
 
+def render_hits(
+    hits: list[Hit],
+    kit: Kit,
+    start: float,
+    seconds: float,
+    out: Path,
+    label: str,
+    progress_stream: TextIO | None = None,
+) -> str:
+    """Render ``seconds`` of ``hits`` from ``start`` through ``kit`` into ``out``, whole
+    or not at all (a progress bar on ``progress_stream`` for a long one); the line saying
+    what was written. Raises OSError."""
+    engine = OfflineEngine(SAMPLE_RATE, start=start, kit=kit)
+    engine.schedule(hits)
+    progress = None
+    if progress_stream is not None and seconds >= PROGRESS_FROM_SECONDS:
+        progress = ProgressBar(progress_stream, label)
+    info = write_whole(out, lambda path: engine.render(path, seconds, progress))
+    return (
+        f"wrote {out}: {seconds:.2f} s, {info.hits} hits, "
+        f"peak {info.peak_dbfs:.1f} dBFS, RMS {info.rms_dbfs:.1f} dBFS"
+    )
+
+
 def render(midi_path: Path, out: Path, progress_stream: TextIO | None = None) -> str:
     """Render ``midi_path`` into ``out``; a summary of what was done."""
     notes = read_drums(midi_path)
@@ -125,19 +149,13 @@ def render(midi_path: Path, out: Path, progress_stream: TextIO | None = None) ->
             f"{midi_path} lasts {seconds / 60.0:.0f} minutes; renders stop at "
             f"{MAX_SECONDS / 60.0:.0f}"
         )
-    engine = OfflineEngine(SAMPLE_RATE, start=0.0, kit=kit)
-    engine.schedule(notes.hits)
-    progress = None
-    if progress_stream is not None and seconds >= PROGRESS_FROM_SECONDS:
-        progress = ProgressBar(progress_stream, f"rendering {midi_path.name}")
     try:
-        info = write_whole(out, lambda path: engine.render(path, seconds, progress))
+        wrote = render_hits(
+            notes.hits, kit, 0.0, seconds, out, f"rendering {midi_path.name}", progress_stream
+        )
     except OSError as exc:
         raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    lines = [
-        f"wrote {out}: {seconds:.2f} s, {info.hits} hits, "
-        f"peak {info.peak_dbfs:.1f} dBFS, RMS {info.rms_dbfs:.1f} dBFS"
-    ]
+    lines = [wrote]
     if notes.unknown:
         pitches = ", ".join(f"{p} (x{n})" for p, n in sorted(notes.unknown.items()))
         count = sum(notes.unknown.values())
