@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 import mido  # type: ignore[import-untyped]
 
@@ -57,8 +57,6 @@ TICKS_PER_STEP = TICKS_PER_BEAT // STEPS_PER_BEAT
 DRUM_CHANNEL = 9  # MIDI channel 10, General MIDI's drums
 MAX_BARS = 100_000  # over 13 hours at 240 bpm: any more is a typo
 DATE_FORMAT = "%Y-%m-%d %H:%M"
-
-T = TypeVar("T")
 
 
 class ExportError(Exception):
@@ -302,14 +300,6 @@ def _drum_track(name: str, notes: list[tuple[int, int, int, int]], end_tick: int
 # -- writing -----------------------------------------------------------------------
 
 
-def write_atomically(out: Path, write: Callable[[Path], T]) -> T:
-    """Write ``out`` whole or not at all (:func:`~client.whole_file.write_whole`)."""
-    try:
-        return write_whole(out, write)
-    except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
-
-
 def render_jam(
     jam: Jam, first_bar: int, end_bar: int, out: Path, progress_stream: TextIO | None = None
 ) -> str:
@@ -343,7 +333,10 @@ def export(
     jam = journal.load(journal.latest() if jam_id == LATEST else int(jam_id))
     first, end = export_bars(jam, bars)
     midi = jam_midi(jam, first, end)
-    write_atomically(midi_out, midi.save)
+    try:
+        write_whole(midi_out, midi.save)
+    except OSError as exc:
+        raise ExportError(f"cannot write {midi_out}: {exc.strerror or exc}") from exc
     tracks = len(midi.tracks) - 1
     tempo = jam.tempo_map()
     seconds = tempo.time_at_bar(end) - tempo.time_at_bar(first)
