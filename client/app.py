@@ -746,6 +746,7 @@ class GameApp:
                 self.background.run(self.browser.close(), timeout=5.0)
         finally:
             self.background.close()
+            server_main.close_generator(self.generator)
 
 
 def run(source: str = "auto", frames: int = 0, then: str = "") -> int:

@@ -191,7 +191,7 @@ def run_host(args: argparse.Namespace) -> int:
     held: dict[str, Any] = {}
 
     async def open_game() -> GameClient:
-        generator = server_main.make_generator("auto", None)
+        generator = held["generator"] = server_main.make_generator("auto", None)
         held["journal"] = journal = server_main.open_journal(args.journal)
         server, code, port = await server_main.open_server(
             args.host, args.port, args.room, args.password, args.bpm, generator, journal
@@ -220,6 +220,7 @@ def run_host(args: argparse.Namespace) -> int:
             await held["advertiser"].stop()
         if "server" in held:
             await held["server"].stop()
+        server_main.close_generator(held.get("generator"))
         if held.get("journal") is not None:
             held["journal"].close()
 

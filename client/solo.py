@@ -25,6 +25,7 @@ from client.views.screen_state import ScreenState
 from server import ai_band
 from server import main as server_main
 from server.app import PoseJamServer
+from server.generator import Generator
 from server.journal import Journal
 from server.lobby import Lobby
 from shared.drums import BEATS_PER_BAR, STEPS_PER_BAR
@@ -66,10 +67,11 @@ class SoloSession:
         self.code = ""
         self.run: ChallengeRun | None = None
         self._judge: asyncio.Task[None] | None = None
+        self.generator: Generator | None = None
 
     async def start(self) -> None:
         config = self.config
-        generator = server_main.make_generator(config.generator, None)  # loaded and warm
+        generator = self.generator = server_main.make_generator(config.generator, None)  # warm
         # A count-in: the room's bar 0 began a little before now, so that bar 1 -- the
         # first with layers, which are written in the beat before its lead -- starts
         # FIRST_BAR_AFTER seconds from now instead of a whole bar and more.
@@ -127,6 +129,7 @@ class SoloSession:
             self.engine.close()
         if self.server is not None:
             await self.server.stop()
+        server_main.close_generator(self.generator)
         if self.journal is not None:
             self.journal.close()
 

@@ -1,15 +1,15 @@
 """The server shell: websockets in and out, the room logic in between.
 
-It only receives, stamps the arrival time, calls the room and queues what the
-room returns. Each client has a bounded send queue drained by its own writer
-task, so a slow reader never stalls the tick or anyone else: when its queue is
-half full it stops getting poses, when it is full it is dropped.
-
-Poses, which are most of the traffic (30 a second from each player to everyone
-else), skip the queue: each is framed once for all its receivers, and every
-receiver's poses of one event-loop pass go out in one write. A receiver whose
-socket is backed up (:data:`POSE_BUFFER_LIMIT`) or whose queue is half full misses
-them; the next pose says where the body is anyway.
+It only receives, stamps the arrival time, calls the room and sends what the
+room returns. Every message is framed once for all its receivers (server frames
+are not masked, so the same bytes suit everyone), and each receiver's frames of
+one event-loop pass go out in one write, in order, without waiting for anyone:
+poses are most of the traffic (30 a second from each player to everyone else),
+and a ``layer`` for each of a room's players at every bar must not cost a task
+switch per receiver either. A slow reader never stalls the tick or anyone else:
+once its socket holds :data:`POSE_BUFFER_LIMIT` bytes unsent it misses poses
+(the next says where the body is anyway), and once it holds
+``ServerConfig.send_buffer`` it is dropped.
 
 With a :class:`~server.journal.Journal`, every room's jam is recorded as it goes:
 the players who join it, each layer applied and each tempo change accepted, each
@@ -65,7 +65,9 @@ class ServerConfig:
     # Poses at 30/s, pings at up to 10/s, the odd seed or tempo: 60/s is ample.
     rate: float = 60.0
     burst: float = 120.0
-    send_queue: int = 256
+    # Bytes that may wait unsent for one client before it is too slow to keep: far
+    # more than the poses' limit, and room for the largest frame the codec allows.
+    send_buffer: int = 1 << 20
     tick: float = 0.02
     keepalive_interval: float = 20.0
     keepalive_timeout: float = 20.0
@@ -84,47 +86,47 @@ def _reason(text: str) -> str:
 
 
 class Client:
-    """One connection's send side: a bounded queue and the task that drains it."""
+    """One connection's send side: the frames of this event-loop pass, written together."""
 
-    def __init__(self, ws: ServerConnection, player: int, room: Room, queue_size: int) -> None:
+    def __init__(self, ws: ServerConnection, player: int, room: Room, send_buffer: int) -> None:
         self.ws = ws
         self.player = player
         self.room = room
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
-        self.writer = asyncio.create_task(self._write())
+        self.send_buffer = send_buffer
         self.dropped_poses = 0
         self.closing: asyncio.Task[None] | None = None
-        self.poses: list[bytes] = []  # framed poses of this loop pass, written together
+        self.pending: list[bytes] = []  # framed, for the write at the end of this pass
+        self.pending_bytes = 0
 
-    def offer(self, frame: bytes) -> bool:
-        """Queue a frame; False when the client is too slow to keep."""
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+    def backlog(self) -> int:
+        """Bytes waiting to reach this client: this pass's and its socket's unsent."""
+        return self.pending_bytes + self.ws.transport.get_write_buffer_size()
+
+    def offer(self, wire: bytes) -> bool:
+        """Take a framed message for this pass's write; False when the client is too
+        slow to keep (its backlog would pass the send buffer)."""
+        if self.backlog() + len(wire) > self.send_buffer:
             return False
+        self.pending.append(wire)
+        self.pending_bytes += len(wire)
         return True
 
     def offer_pose(self, wire: bytes) -> bool:
         """Take a framed pose for this pass's write; False (missed) when backed up."""
-        if (
-            self.queue.qsize() >= self.queue.maxsize // 2
-            or self.ws.transport.get_write_buffer_size() > POSE_BUFFER_LIMIT
-        ):
+        if self.backlog() > POSE_BUFFER_LIMIT:
             self.dropped_poses += 1
             return False
-        self.poses.append(wire)
+        self.pending.append(wire)
+        self.pending_bytes += len(wire)
         return True
 
-    def write_poses(self) -> None:
-        """Write this pass's poses in one go, if the connection is still open."""
-        if self.poses and self.ws.protocol.state is State.OPEN:
-            self.ws.transport.write(b"".join(self.poses))
-        self.poses.clear()
-
-    async def _write(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self.ws.send(await self.queue.get())
+    def write(self) -> None:
+        """Write this pass's frames in one go, if the connection is still open (after a
+        close frame nothing may follow)."""
+        if self.pending and self.ws.protocol.state is State.OPEN:
+            self.ws.transport.write(b"".join(self.pending))
+        self.pending.clear()
+        self.pending_bytes = 0
 
 
 class PoseJamServer:
@@ -148,7 +150,7 @@ class PoseJamServer:
         self._ws: WsServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.connections = 0  # open websockets, joined or not
-        self._posing: set[Client] = set()  # who has poses to write at the end of this pass
+        self._writing: set[Client] = set()  # who has frames to write at the end of this pass
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -205,7 +207,6 @@ class PoseJamServer:
             logger.exception("unexpected error serving player %d", client.player)
             await ws.close(CloseCode.INTERNAL, "internal server error")
         finally:
-            client.writer.cancel()
             clients = self.clients.get(room.code, {})
             # Not when the seat has moved on: the host removed the player, or they came
             # back on a new connection that now holds it.
@@ -247,7 +248,7 @@ class PoseJamServer:
         except JoinRefused as exc:
             await ws.close(exc.code, _reason(exc.reason))
             return None
-        client = Client(ws, info.id, room, self.config.send_queue)
+        client = Client(ws, info.id, room, self.config.send_buffer)
         clients = self.clients.setdefault(room.code, {})
         previous = clients.get(info.id)
         if previous is not None:  # back (with its token) before its old connection was seen to drop
@@ -288,7 +289,7 @@ class PoseJamServer:
         self, ws: ServerConnection, client: Client, code: CloseCode, reason: str
     ) -> None:
         """Close a connection that is done (it said leave, or broke the protocol): what
-        was queued for it first (the error its last request earned), while whatever it
+        this pass has for it first (the error its last request earned), while whatever it
         still sends is read and dropped, so that its answering close frame is read at
         once rather than after the close timeout (a flooder's frames fill the socket)."""
         closing = asyncio.create_task(self._drain_and_close(client, code, reason))
@@ -308,37 +309,35 @@ class PoseJamServer:
             self._record(self.journal, room, outgoing)
         clients = self.clients.get(room.code, {})
         for out in outgoing:
-            frame = encode(out.message)  # once, whatever the number of recipients
+            # Once, whatever the number of recipients: server frames are not masked.
+            wire = Frame(Opcode.BINARY, encode(out.message)).serialize(mask=False)
             if out.to is not None:
                 targets = [clients[out.to]] if out.to in clients else []
             else:
                 targets = [c for p, c in clients.items() if p != out.exclude]
-            if isinstance(out.message, Pose):
-                self._pose(frame, targets)
-                continue
+            pose = isinstance(out.message, Pose)
             for client in targets:
-                if client.closing is None and not client.offer(frame):
-                    logger.warning("dropping player %d: send queue full", client.player)
+                if client.closing is not None:
+                    continue
+                if pose:
+                    if not client.offer_pose(wire):
+                        continue
+                elif not client.offer(wire):
+                    logger.warning("dropping player %d: send buffer full", client.player)
                     client.closing = asyncio.create_task(
-                        client.ws.close(CloseCode.POLICY, "too slow: send queue overflow")
+                        client.ws.close(CloseCode.POLICY, "too slow: send buffer overflow")
                     )
+                    continue
+                if not self._writing:
+                    asyncio.get_running_loop().call_soon(self._write)
+                self._writing.add(client)
             if out.close is not None and out.to in clients:
                 self._close(clients.pop(out.to), out.close, out.reason)
 
-    def _pose(self, frame: bytes, targets: list[Client]) -> None:
-        # Server frames are not masked: the same bytes suit every receiver.
-        wire = Frame(Opcode.BINARY, frame).serialize(mask=False)
-        first = not self._posing
-        for client in targets:
-            if client.closing is None and client.offer_pose(wire):
-                self._posing.add(client)
-        if first and self._posing:
-            asyncio.get_running_loop().call_soon(self._write_poses)
-
-    def _write_poses(self) -> None:
-        posing, self._posing = self._posing, set()
-        for client in posing:
-            client.write_poses()
+    def _write(self) -> None:
+        writing, self._writing = self._writing, set()
+        for client in writing:
+            client.write()
 
     def _close(self, client: Client, code: CloseCode, reason: str) -> None:
         """Close a connection the room has let go (the host removed its player): it hears
@@ -348,11 +347,9 @@ class PoseJamServer:
             client.closing = asyncio.create_task(self._drain_and_close(client, code, reason))
 
     async def _drain_and_close(self, client: Client, code: CloseCode, reason: str) -> None:
-        # What was queued for it (the leave naming it) goes first, if it goes at once.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(1.0):
-                while not client.queue.empty():
-                    await asyncio.sleep(0.005)
+        # What this pass has for it (the leave naming it, the error its last request
+        # earned) goes first: the close frame follows it on the same socket.
+        client.write()
         await client.ws.close(code, _reason(reason))
 
     # -- the journal -------------------------------------------------------------

@@ -15,6 +15,7 @@ from server.app import PoseJamServer
 from server.generator import Generator, SeedGenerator
 from server.journal import Journal, JournalError
 from server.lobby import CODE_LENGTH, Lobby
+from server.model_process import ChildGenerator
 from shared.tempo import DEFAULT_BPM, MAX_BPM, MIN_BPM, TempoError, check_bpm
 
 logger = logging.getLogger(__name__)
@@ -130,12 +131,16 @@ def make_generator(kind: str, weights: Path | None, temperature: float = 1.0) ->
         return SeedGenerator()
     if not 0.05 <= temperature <= 3.0:
         raise ValueError(f"temperature must be in range 0.05..3, got {temperature}")
-    from server.model_generator import ModelGenerator
+    if not path.exists():
+        raise ValueError(f"no drum model weights at {path}")
+    # In a process of its own, niced: see server.model_process.
+    return ChildGenerator(path, temperature)
 
-    try:
-        return ModelGenerator(path, temperature)
-    except FileNotFoundError as exc:
-        raise ValueError(f"no drum model weights at {path}") from exc
+
+def close_generator(generator: Generator | None) -> None:
+    """End the drum model's process, if this generator has one."""
+    if isinstance(generator, ChildGenerator):
+        generator.close()
 
 
 async def open_server(
@@ -252,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if journal is not None:
             journal.close()
+        close_generator(generator)
     return 0
 
 

@@ -63,7 +63,7 @@ class CloseCode(enum.IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001  # the server is shutting down
-    POLICY = 1008  # too fast (rate limit) or too slow (send queue overflow)
+    POLICY = 1008  # too fast (rate limit) or too slow (send buffer overflow)
     TOO_BIG = 1009
     INTERNAL = 1011  # also: stopped answering pings (the keepalive timeout)
     TRY_AGAIN_LATER = 1013  # the server holds as many connections as it takes

@@ -354,51 +354,46 @@ class _Transport:
 
 
 class _StuckSocket:
-    """A connection whose peer never reads: every send waits forever."""
+    """A connection whose peer never reads: what is written stays in its buffer."""
 
     def __init__(self) -> None:
         self.transport = _Transport()
         self.protocol = SimpleNamespace(state=State.OPEN)
 
-    async def send(self, frame: bytes) -> None:
-        await asyncio.Event().wait()
-
 
 def test_a_slow_reader_loses_poses_first_then_its_seat() -> None:
-    async def scenario() -> None:
-        ws = _StuckSocket()
-        client = Client(ws, 1, None, queue_size=8)  # type: ignore[arg-type]
-        # The writer task has not run yet: nothing leaves the queue during this test.
-        assert client.offer_pose(b"pose 1")
-        assert all(client.offer(b"layer") for _ in range(4))
-        assert not client.offer_pose(b"pose 2")  # missed: the queue is half full
-        assert (client.queue.qsize(), client.dropped_poses) == (4, 1)
-        assert all(client.offer(b"layer") for _ in range(4))
-        assert not client.offer(b"layer")  # full: too slow to keep
-        assert client.queue.qsize() == 8
-        client.write_poses()
-        assert ws.transport.written == [b"pose 1"]
-        client.writer.cancel()
+    ws = _StuckSocket()
+    client = Client(ws, 1, None, send_buffer=POSE_BUFFER_LIMIT + 100)  # type: ignore[arg-type]
+    assert client.offer_pose(b"pose 1")
+    client.write()
+    ws.transport.buffered = POSE_BUFFER_LIMIT - 10  # the peer reads nothing
+    assert all(client.offer(b"layer 6") for _ in range(2))  # 14 bytes waiting now
+    assert not client.offer_pose(b"pose 2")  # missed: 4 bytes past the poses' limit
+    assert client.dropped_poses == 1
+    assert client.backlog() == POSE_BUFFER_LIMIT + 4
+    assert all(client.offer(b"layer 6") for _ in range(13))  # up to the send buffer...
+    assert client.backlog() == POSE_BUFFER_LIMIT + 95
+    assert not client.offer(b"layer 6")  # ...and not a byte past it: too slow to keep
+    assert client.offer(b"ok 5")
+    client.write()
+    assert ws.transport.written == [b"pose 1", b"layer 6" * 15 + b"ok 5"]
+    assert client.backlog() == POSE_BUFFER_LIMIT - 10
 
-    run(scenario)
 
-
-def test_poses_wait_for_a_backed_up_socket_no_longer_than_its_buffer() -> None:
-    async def scenario() -> None:
-        ws = _StuckSocket()
-        client = Client(ws, 1, None, queue_size=8)  # type: ignore[arg-type]
-        assert client.offer_pose(b"a") and client.offer_pose(b"b")
-        client.write_poses()  # one pass, one write
-        ws.transport.buffered = POSE_BUFFER_LIMIT + 1
-        assert not client.offer_pose(b"c")
-        ws.transport.buffered = POSE_BUFFER_LIMIT
-        assert client.offer_pose(b"d")
-        ws.protocol.state = State.CLOSING  # closing: nothing more is written
-        client.write_poses()
-        assert (ws.transport.written, client.dropped_poses) == ([b"ab"], 1)
-        client.writer.cancel()
-
-    run(scenario)
+def test_frames_of_one_pass_go_in_one_write_in_order_and_none_after_a_close() -> None:
+    ws = _StuckSocket()
+    client = Client(ws, 1, None, send_buffer=1 << 20)  # type: ignore[arg-type]
+    assert client.offer_pose(b"a") and client.offer(b"L") and client.offer_pose(b"b")
+    client.write()  # one pass, one write
+    ws.transport.buffered = POSE_BUFFER_LIMIT + 1
+    assert not client.offer_pose(b"c")
+    ws.transport.buffered = POSE_BUFFER_LIMIT
+    assert client.offer_pose(b"d")
+    ws.protocol.state = State.CLOSING  # closing: nothing may follow the close frame
+    client.write()
+    client.write()  # nothing pending: nothing written
+    assert (ws.transport.written, client.dropped_poses) == ([b"aLb"], 1)
+    assert client.pending == []
 
 
 def drop_connection(client: NetClient) -> None:
@@ -537,10 +532,10 @@ def test_a_flooder_is_let_go_at_once_not_after_the_close_timeout() -> None:
 def test_the_error_a_request_earned_arrives_before_the_malformed_close() -> None:
     """A client's requests are answered in order, even when the next frame is garbage.
 
-    The server queues the error for a spectator's seed, then closes the connection on
-    the malformed frame right behind it; the close frame overtakes the queue (the
-    writer task is cancelled unflushed), so the error was never sent. So a protocol
-    breaker is closed as a removed player is, what was queued for it first.
+    The server answers a spectator's seed with an error, then closes the connection on
+    the malformed frame right behind it; the close frame once overtook the error (then
+    still in a queue, whose writer task was cancelled unflushed). So a protocol
+    breaker is closed as a removed player is, what this pass has for it first.
     """
 
     async def scenario() -> list[object]:
