@@ -51,6 +51,7 @@ import logging
 import math
 import multiprocessing
 import os
+import random
 import re
 import signal
 import socket
@@ -75,7 +76,7 @@ from websockets.uri import parse_uri
 
 from bench.report import report
 from client import bot_pose
-from client.net import FAST_INTERVAL, FAST_PINGS, MAX_FRAME, PAIR_GAP, PAIR_INTERVAL
+from client.net import MAX_FRAME, ping_delay
 from client.pose_features import PoseFeatures
 from server.lobby import CODE_LETTERS
 from server.room import RoomLimits
@@ -489,14 +490,11 @@ class LoadClient(asyncio.Protocol):
             self.lost.set_result(None)
 
     async def _ping(self) -> None:
+        rng = random.Random(self.spec.index)
         with contextlib.suppress(ConnectionClosed):
             for seq in itertools.count():
                 self.send(Ping(seq, time.monotonic()))
-                if seq < FAST_PINGS:
-                    await asyncio.sleep(FAST_INTERVAL)
-                else:
-                    first_of_pair = (seq - FAST_PINGS) % 2 == 1
-                    await asyncio.sleep(PAIR_GAP if first_of_pair else PAIR_INTERVAL - PAIR_GAP)
+                await asyncio.sleep(ping_delay(seq + 1, rng.random()))
 
     def go(self, window: Window, frames: list[tuple[tuple[float, ...], tuple[int, ...]]]) -> None:
         self.window = window

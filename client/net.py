@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -49,8 +50,26 @@ FAST_INTERVAL = 0.1
 # short, even round trip that the estimate trusts. NTP's burst mode does this.
 PAIR_GAP = 0.02
 PAIR_INTERVAL = 1.0
+# Screens that joined together (a party starting, everyone back after a Wi-Fi blip)
+# would ping in step for ever, and a server then answers hundreds of pings in the same
+# few hundred ms each second, late for the poses meanwhile: the first pair comes at a
+# random point of a second, and each next one up to this much early or late.
+PAIR_JITTER = 0.1
 MAX_FRAME = 1 << 20
 INBOX_SIZE = 1024
+
+
+def ping_delay(sent: int, draw: float) -> float:
+    """Seconds to wait after the ``sent``-th ping before the next; ``draw`` is uniform
+    in [0, 1)."""
+    if sent < FAST_PINGS:
+        return FAST_INTERVAL
+    paired = sent - FAST_PINGS
+    if paired % 2 == 1:  # the first of a pair went: its second follows
+        return PAIR_GAP
+    if paired == 0:
+        return FAST_INTERVAL + draw * PAIR_INTERVAL
+    return PAIR_INTERVAL - PAIR_GAP + PAIR_JITTER * (2.0 * draw - 1.0)
 
 
 class ConnectError(Exception):
@@ -70,6 +89,7 @@ class NetClient:
         clock: Clock = time.monotonic,
         sync: ClockSync | None = None,
         keep_inbox: bool = False,
+        rng: random.Random | None = None,
     ) -> None:
         self.url = url
         self.hello = hello
@@ -85,6 +105,7 @@ class NetClient:
         self._ws: ClientConnection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._pings_sent = 0
+        self._rng = rng or random.Random()  # the pings' jitter
         self._outstanding: dict[int, float] = {}
         self.closed = asyncio.Event()
         self.close_code: int | None = None
@@ -185,13 +206,7 @@ class NetClient:
                 if len(self._outstanding) > 64:  # pongs lost for good: forget the oldest
                     self._outstanding.pop(min(self._outstanding))
                 await self.send(Ping(seq, sent))
-                await asyncio.sleep(self._next_ping_delay())
-
-    def _next_ping_delay(self) -> float:
-        if self._pings_sent < FAST_PINGS:
-            return FAST_INTERVAL
-        first_of_pair = (self._pings_sent - FAST_PINGS) % 2 == 1
-        return PAIR_GAP if first_of_pair else PAIR_INTERVAL - PAIR_GAP
+                await asyncio.sleep(ping_delay(self._pings_sent, self._rng.random()))
 
     async def send(self, message: Message) -> None:
         if self._ws is None:

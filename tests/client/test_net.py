@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import time
 
 import pytest
 
-from client.net import FAST_PINGS, ConnectError, NetClient
+from client.net import FAST_PINGS, ConnectError, NetClient, ping_delay
 from shared.messages import CloseCode, Hello, Pong, Role
 from tests.loopback import running_server
 
@@ -64,6 +65,31 @@ def test_pings_are_fast_at_first_then_in_pairs_once_a_second() -> None:
         await client.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_the_pairs_come_at_a_random_point_of_a_second_then_a_second_apart_give_or_take() -> None:
+    fast = [ping_delay(sent, 0.9) for sent in range(1, FAST_PINGS)]
+    assert fast == [0.1] * (FAST_PINGS - 1)
+    # After the 30th: the first pair at a random point of the next second.
+    assert [ping_delay(FAST_PINGS, draw) for draw in (0.0, 0.5, 0.999)] == [0.1, 0.6, 1.099]
+    assert ping_delay(FAST_PINGS + 1, 0.7) == 0.02  # the pair's second
+    # Then a pair a second, up to 0.1 s early or late.
+    low, mid, high = (ping_delay(FAST_PINGS + 2, draw) for draw in (0.0, 0.5, 1.0))
+    assert (round(low, 9), mid, round(high, 9)) == (0.88, 0.98, 1.08)
+    assert ping_delay(FAST_PINGS + 3, 0.0) == 0.02
+
+
+def test_screens_that_join_together_spread_their_pings_over_the_second() -> None:
+    # 288 screens joined at the same instant: when does each ping in its 10th second?
+    phases = []
+    for screen in range(288):
+        rng, at, sent = random.Random(screen), 0.0, 1
+        while at < 9.0:
+            at += ping_delay(sent, rng.random())
+            sent += 1
+        phases.append(at % 1.0)
+    per_tenth = [sum(1 for p in phases if k / 10 <= p < (k + 1) / 10) for k in range(10)]
+    assert max(per_tenth) < 2 * 288 / 10  # without the jitter: all 288 in one tenth
 
 
 def test_a_refused_join_and_an_unreachable_server_raise_connect_error() -> None:
