@@ -4,9 +4,10 @@ Starts the real server in a process of its own (``python -m server --port 0
 --journal none``, with the drum model when its weights are there) and 8 bots
 (``client.bot``: each streams a dancing pose at 30 Hz and rolls a seed every 4-8 s,
 so the room writes layers all along) for ``--minutes``. Every few seconds it reads
-the server's resident memory (``/proc/PID/status``); the slope is fitted by least
-squares to the samples after the warm-up (the first fifth of the run, at most a
-minute), where imports, the first layers and the sockets' buffers have settled.
+the server's resident memory (``/proc/PID/status``: its process and its drum
+model's); the slope is fitted by least squares to the samples after the warm-up
+(the first fifth of the run, at most a minute), where imports, the first layers
+and the sockets' buffers have settled.
 Errors are every ERROR, CRITICAL or traceback line in the server's log, every bot
 that failed to join or was disconnected (closed by anyone but itself) and a server
 that does not exit cleanly when stopped. The last line printed is one JSON object.
@@ -20,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from bench.load import ServerProcess, rss_mb
+from bench.load import ServerProcess, family, rss_mb
 from bench.report import report
 from client.bot import BotReport, run_bot
 from shared.messages import CloseCode, Role
@@ -32,6 +33,11 @@ WARMUP_SHARE = 0.2
 MAX_WARMUP = 60.0
 # How a bot's own leave ends: it says leave (the server closes with LEFT) and closes.
 CLEAN_CLOSES = {None, CloseCode.NORMAL, CloseCode.LEFT}
+
+
+def server_rss_mb(pid: int) -> float:
+    """The server's resident memory: its own and its drum model's process."""
+    return sum(rss_mb(p) for p in family(pid))
 
 
 def slope_per_minute(samples: list[tuple[float, float]]) -> float | None:
@@ -65,7 +71,7 @@ async def jam(
 
     async def sample() -> None:
         while True:
-            samples.append((time.monotonic() - start, rss_mb(pid)))
+            samples.append((time.monotonic() - start, server_rss_mb(pid)))
             await asyncio.sleep(interval)
 
     sampler = asyncio.create_task(sample())
@@ -79,7 +85,7 @@ async def jam(
         )
     finally:
         sampler.cancel()
-    samples.append((time.monotonic() - start, rss_mb(pid)))
+    samples.append((time.monotonic() - start, server_rss_mb(pid)))
     return list(outcomes), samples
 
 
