@@ -162,6 +162,11 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def family_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants: the server and its drum model."""
+    return sum(rss_mb(p) for p in family(pid))
+
+
 class ServerProcess:
     """A PoseJam server in a process of its own on 127.0.0.1, on a free port.
 
@@ -698,7 +703,7 @@ def measure(
         cpu_from = [machine_cpu_seconds()] + [cpu_seconds(pid) for pid in pids]
         time.sleep(max(0.0, window.measure_to - time.monotonic()))
         cpu_to = [machine_cpu_seconds()] + [cpu_seconds(pid) for pid in pids]
-        server_rss = sum(rss_mb(pid) for pid in serving)
+        server_rss = family_rss_mb(server.pid)
         results = _answers(conns, "result", GRACE + 30)
         server.stop()
         server_errors = len(server.errors)

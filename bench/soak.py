@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from bench.load import ServerProcess, family, rss_mb
+from bench.load import ServerProcess, family_rss_mb
 from bench.report import report
 from client.bot import BotReport, run_bot
 from shared.messages import CloseCode, Role
@@ -33,11 +33,6 @@ WARMUP_SHARE = 0.2
 MAX_WARMUP = 60.0
 # How a bot's own leave ends: it says leave (the server closes with LEFT) and closes.
 CLEAN_CLOSES = {None, CloseCode.NORMAL, CloseCode.LEFT}
-
-
-def server_rss_mb(pid: int) -> float:
-    """The server's resident memory: its own and its drum model's process."""
-    return sum(rss_mb(p) for p in family(pid))
 
 
 def slope_per_minute(samples: list[tuple[float, float]]) -> float | None:
@@ -71,7 +66,7 @@ async def jam(
 
     async def sample() -> None:
         while True:
-            samples.append((time.monotonic() - start, server_rss_mb(pid)))
+            samples.append((time.monotonic() - start, family_rss_mb(pid)))
             await asyncio.sleep(interval)
 
     sampler = asyncio.create_task(sample())
@@ -85,7 +80,7 @@ async def jam(
         )
     finally:
         sampler.cancel()
-    samples.append((time.monotonic() - start, server_rss_mb(pid)))
+    samples.append((time.monotonic() - start, family_rss_mb(pid)))
     return list(outcomes), samples
 
 

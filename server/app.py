@@ -107,8 +107,7 @@ class Client:
         slow to keep (its backlog would pass the send buffer)."""
         if self.backlog() + len(wire) > self.send_buffer:
             return False
-        self.pending.append(wire)
-        self.pending_bytes += len(wire)
+        self._take(wire)
         return True
 
     def offer_pose(self, wire: bytes) -> bool:
@@ -116,9 +115,12 @@ class Client:
         if self.backlog() > POSE_BUFFER_LIMIT:
             self.dropped_poses += 1
             return False
+        self._take(wire)
+        return True
+
+    def _take(self, wire: bytes) -> None:
         self.pending.append(wire)
         self.pending_bytes += len(wire)
-        return True
 
     def write(self) -> None:
         """Write this pass's frames in one go, if the connection is still open (after a

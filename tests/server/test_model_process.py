@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.load import family
 from server.generator import GenerationRequest
 from server.model_generator import ModelGenerator
 from server.model_process import (
@@ -122,17 +123,10 @@ def test_closing_ends_the_child_and_a_parent_gone_takes_it_too(weights: Path) ->
     assert not alive(pid)
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
 def test_a_server_killed_with_sigkill_leaves_no_model_process(weights: Path) -> None:
     args = ("--generator", "model", "--weights", str(weights), "--journal", "none")
     with server_process(*args) as (proc, _):
-        (model,) = children(proc.pid)
+        _, model = family(proc.pid)  # the server, its one child
         assert alive(model)
         proc.kill()
         proc.wait()
