@@ -167,6 +167,10 @@ class FrameFuzzer:
         }
         assert set(self._makers) == set(MUTATIONS)
         self._names = list(weights)
+        # The first draws make every mutation once, in a seeded order, then the weights
+        # decide: a short run (a CI test's 2,000 frames over 16 sessions) must not leave
+        # a rare one (a huge frame) to luck.
+        self._unmade = self.rng.sample(self._names, len(self._names))
         self._cumulative: list[int] = []
         total = 0
         for name in self._names:
@@ -176,8 +180,11 @@ class FrameFuzzer:
     # -- frames -------------------------------------------------------------------
 
     def frame(self, how: str | None = None) -> Fuzzed:
-        """One frame, made by ``how`` (a key of :data:`MUTATIONS`) or by a weighted draw."""
-        if how is None:
+        """One frame, made by ``how`` (a key of :data:`MUTATIONS`) or by a draw: each
+        mutation once, then by their weights."""
+        if how is None and self._unmade:
+            how = self._unmade.pop()
+        elif how is None:
             how = self.rng.choices(self._names, cum_weights=self._cumulative)[0]
         return Fuzzed(self._makers[how](), how)
 

@@ -96,6 +96,13 @@ def test_a_hundred_thousand_seeded_hostile_frames_decode_or_raise_protocol_error
         assert 0 < accepted[how] < made[how] / 2, how
 
 
+def test_the_fuzzer_makes_every_mutation_once_before_it_draws_by_weight() -> None:
+    sweep = [f.how for f in FrameFuzzer(7).frames(len(MUTATIONS))]
+    assert sorted(sweep) == sorted(MUTATIONS)  # the rare ones too: a huge frame
+    no_huge = [f.how for f in FrameFuzzer(7, huge=False).frames(len(MUTATIONS) - 1)]
+    assert sorted(no_huge) == sorted(set(MUTATIONS) - {"huge"})
+
+
 def test_the_fuzzer_is_deterministic_by_seed() -> None:
     first = [f.data for f in FrameFuzzer(7).frames(300)]
     assert first == [f.data for f in FrameFuzzer(7).frames(300)]
